@@ -18,14 +18,17 @@ def _check_tokens(name, tokens, length, axis_name):
 
 
 def attention_heatmap(weights, query_tokens=None, key_tokens=None, ax=None,
-                      title="Attention weights", vmax=None, highlight_query=None,
-                      colorbar=True, annotate=None):
+                      title="Attention weights", vmin=0.0, vmax=None, highlight_query=None,
+                      annotate=None, label="weight", cmap="viridis",
+                      xlabel="key token (attended to)", ylabel="query token (attending)"):
     """Draw a (n_q, n_k) attention matrix with tokens on both axes.
 
     weights: (n_q, n_k); rows are queries (y axis), columns keys (x axis).
     query_tokens: n_q labels, key_tokens: n_k labels (default: positions).
-    highlight_query: index of a row to outline. annotate: write each weight
-    in its cell (default: when the matrix is at most 12 x 12).
+    vmin, vmax: colour range (default 0 to the largest entry); label names
+    the colour bar; xlabel, ylabel name the axes (for other matrices, such
+    as scores or embeddings). highlight_query: index of a row to outline.
+    annotate: write each value in its cell (default: at most 12 x 12).
     Returns the matplotlib Axes.
     """
     weights = np.asarray(weights, dtype=float)
@@ -36,18 +39,18 @@ def attention_heatmap(weights, query_tokens=None, key_tokens=None, ax=None,
     key_tokens = _check_tokens("key_tokens", key_tokens, n_k, "column (key)")
     if ax is None:
         _, ax = plt.subplots(figsize=(1.2 + 0.45 * max(n_k, 4), 1.0 + 0.4 * max(n_q, 4)))
-    image = ax.imshow(weights, cmap="viridis", vmin=0.0,
-                      vmax=vmax if vmax is not None else max(weights.max(), 1e-9),
-                      aspect="auto")
+    if vmax is None:
+        vmax = max(weights.max(), vmin + 1e-9)
+    image = ax.imshow(weights, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     ax.set_xticks(range(n_k), key_tokens, rotation=60, ha="right")
     ax.set_yticks(range(n_q), query_tokens)
-    ax.set_xlabel("key token (attended to)")
-    ax.set_ylabel("query token (attending)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     if annotate is None:
         annotate = n_q <= 12 and n_k <= 12
     if annotate:
-        threshold = 0.6 * image.get_clim()[1]
+        threshold = vmin + 0.6 * (vmax - vmin)
         for i in range(n_q):
             for j in range(n_k):
                 ax.text(j, i, f"{weights[i, j]:.2f}", ha="center", va="center", fontsize=7,
@@ -55,13 +58,15 @@ def attention_heatmap(weights, query_tokens=None, key_tokens=None, ax=None,
     if highlight_query is not None:
         ax.add_patch(plt.Rectangle((-0.5, highlight_query - 0.5), n_k, 1.0,
                                    fill=False, edgecolor="red", linewidth=2.0))
-    if colorbar:
-        ax.figure.colorbar(image, ax=ax, label="weight")
+    ax.figure.colorbar(image, ax=ax, label=label)
     return ax
 
 
-def show_attention(weights, tokens, title="Attention weights"):
-    """One heatmap of self-attention weights (n, n) over `tokens`, shown at once."""
-    ax = attention_heatmap(weights, tokens, tokens, title=title)
+def show_attention(weights, tokens, title="Attention weights", **options):
+    """One heatmap of self-attention weights (n, n) over `tokens`, shown at once.
+
+    options: passed to `attention_heatmap` (vmin, label, xlabel, ...).
+    """
+    ax = attention_heatmap(weights, tokens, tokens, title=title, **options)
     ax.figure.tight_layout()
     plt.show()
