@@ -1,0 +1,59 @@
+"""The explorers work with ipywidgets 7.7, what Google Colab ships.
+
+A throwaway virtual environment (with this machine's packages, so `helpers`
+and its other dependencies are there) gets ipywidgets 7.7 from the package
+index; the test then checks that every ipywidgets name `helpers/widgets.py`
+uses exists there, and drives the explorers from that interpreter.
+"""
+import re
+import subprocess
+import sys
+import textwrap
+import venv
+from pathlib import Path
+
+import pytest
+
+WIDGETS_SOURCE = Path(__file__).resolve().parents[1] / "helpers" / "widgets.py"
+
+DRIVE = textwrap.dedent("""
+    import sys
+    import ipywidgets
+    import numpy as np
+    assert ipywidgets.__version__.startswith("7.7"), ipywidgets.__version__
+    missing = [name for name in sys.argv[1:] if not hasattr(ipywidgets, name)]
+    assert not missing, f"not in ipywidgets {ipywidgets.__version__}: {missing}"
+    from helpers.widgets import temperature_explorer, weights_explorer
+    panel = temperature_explorer(np.eye(4), np.eye(4), list("abcd"))
+    panel.children[0].value = 0.5
+    panel.children[1].value = 2
+    expected = np.exp(np.eye(4)[2] / (0.5 * 2.0))
+    assert np.allclose(panel.result.row, expected / expected.sum()), panel.result.row
+    weights = np.random.default_rng(0).random((2, 4, 4))
+    panel = weights_explorer(weights, list("abcd"), ("head",))
+    panel.children[0].value = 1
+    assert np.array_equal(panel.result.weights, weights[1])
+    print("ok", ipywidgets.__version__)
+""")
+
+
+@pytest.fixture(scope="module")
+def python_with_ipywidgets_7(tmp_path_factory):
+    env = tmp_path_factory.mktemp("ipywidgets7")
+    venv.create(env, system_site_packages=True, with_pip=True)
+    python = env / "bin" / "python"
+    install = subprocess.run([python, "-m", "pip", "install", "-q", "ipywidgets==7.7.*"],
+                             capture_output=True, text=True)
+    assert install.returncode == 0, f"could not install ipywidgets 7.7:\n{install.stderr[-2000:]}"
+    return python
+
+
+def test_explorers_run_on_ipywidgets_7_7(python_with_ipywidgets_7, tmp_path):
+    used = sorted(set(re.findall(r"\bwidgets\.(\w+)", WIDGETS_SOURCE.read_text())))
+    assert used, "helpers/widgets.py should name the ipywidgets it uses as widgets.<Name>"
+    script = tmp_path / "drive.py"
+    script.write_text(DRIVE)
+    run = subprocess.run([python_with_ipywidgets_7, script, *used], capture_output=True, text=True,
+                         env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "ok 7.7" in run.stdout.splitlines()[-1], run.stdout[-500:]
