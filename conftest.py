@@ -6,4 +6,3 @@ import os
 
 os.environ["HOSA_MODE"] = "quick"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("MPLBACKEND", "Agg")

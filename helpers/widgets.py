@@ -66,6 +66,7 @@ def explorer(view_fn, title_fn, min_height="440px", **controls):
     """
     for name, control in controls.items():
         control.add_class(f"hosa-{name}")
+        control.style = {"description_width": "initial"}
 
     def show(**values):
         view = view_fn(**values)
