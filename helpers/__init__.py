@@ -5,7 +5,33 @@ One module per idea: `attention` (NumPy scaled dot-product attention),
 `masks` (padding and causal masks), `layers` (attention as Keras layers),
 `mode` (quick vs full sizes), `data` (real data sets, offline first).
 """
+import os
+import sys
+
 from helpers.mode import MODE, QUICK, pick
 
 __version__ = "0.1.0"
-__all__ = ["MODE", "QUICK", "pick"]
+__all__ = ["MODE", "QUICK", "pick", "start_keras_quietly"]
+
+
+def start_keras_quietly():
+    """Import Keras and start its backend with TensorFlow's C++ start-up log hidden.
+
+    TensorFlow writes lines such as "oneDNN custom operations are on" and "Could
+    not find cuda drivers" straight to file descriptor 2 while it loads, before
+    TF_CPP_MIN_LOG_LEVEL takes effect, so Jupyter would show them under a
+    notebook's first cell. File descriptor 2 goes to /dev/null only while Keras
+    loads; an import error is still raised, and everything after shows as usual.
+    Call it before `import keras`.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        import keras
+
+        keras.ops.zeros(())  # the first op starts the device, which logs too
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

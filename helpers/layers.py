@@ -5,6 +5,8 @@
     SinusoidalEncoding       x + PE, PE[pos, 2i] = sin(pos / 10000^(2i/d))
     PositionalEmbedding      Embedding(token_ids) * sqrt(d_model) + position
     TransformerEncoderBlock  attention, then feed-forward, each with a residual and a LayerNorm
+    TransformerDecoderBlock  causal self-attention, cross-attention over the encoder output,
+                             then feed-forward, each with a residual and a LayerNorm
 
 Every layer is written with `keras.ops`, so it runs unchanged on the
 TensorFlow backend and on a GPU; saves and loads with `model.save("x.keras")`
@@ -31,6 +33,7 @@ __all__ = [
     "SinusoidalEncoding",
     "PositionalEmbedding",
     "TransformerEncoderBlock",
+    "TransformerDecoderBlock",
 ]
 
 # Scores of masked keys: exp() of it underflows to exactly 0 in float32.
@@ -113,10 +116,15 @@ def _attend(q, k, v, mask=None):
     Returns (output (..., n_q, d_v), weights (..., n_q, n_k)).
     """
     scores = ops.matmul(q, ops.swapaxes(k, -1, -2)) / math.sqrt(q.shape[-1])
-    if mask is None:
-        weights = ops.softmax(scores, axis=-1)
+    if mask is not None:
+        scores = ops.where(mask, scores, _MASKED_SCORE)
+    if scores.shape[-1] == 1:
+        # One key (a decoder's first step) gets all the weight; Keras's softmax
+        # would warn that a softmax over one entry is always 1.
+        weights = ops.ones_like(scores)
     else:
-        weights = ops.softmax(ops.where(mask, scores, _MASKED_SCORE), axis=-1)
+        weights = ops.softmax(scores, axis=-1)
+    if mask is not None:
         # A row with every key masked came out uniform; it must be all zeros.
         weights = ops.where(mask, weights, 0.0)
     return ops.matmul(weights, v), weights
@@ -484,6 +492,112 @@ class TransformerEncoderBlock(keras.layers.Layer):
 
     def compute_mask(self, x, mask=None):
         return _output_mask(mask)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "d_model": self.d_model,
+            "num_heads": self.num_heads,
+            "d_ff": self.d_ff,
+            "dropout": self.dropout,
+            "norm_first": self.norm_first,
+        }
+
+
+def _key_padding_mask(name, mask, batch, n_k):
+    """A padding mask (batch, n_k), True at real tokens, as (batch, 1, n_k) for every query."""
+    if _dtype(mask) != "bool":
+        raise TypeError(f"{name} must be boolean (True at real tokens); got dtype {_dtype(mask)}")
+    if len(mask.shape) != 2 or not _fits(tuple(mask.shape), (batch, n_k)):
+        raise ValueError(
+            f"{name} must be a padding mask (batch, n) = {(batch, n_k)}, True at real tokens; "
+            f"got shape {tuple(mask.shape)}"
+        )
+    return ops.expand_dims(mask, axis=1)
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class TransformerDecoderBlock(keras.layers.Layer):
+    """One decoder layer of Vaswani et al. (2017): the target attends to itself
+    (causally), then to the encoder output ("context"), then a feed-forward.
+
+        post-LN (norm_first=False, the paper):
+            x = LayerNorm(x + Dropout(MultiHead(x, x, x, causal)))
+            x = LayerNorm(x + Dropout(MultiHead(x, context, context)))
+            x = LayerNorm(x + Dropout(FFN(x)))
+        pre-LN (norm_first=True): x = x + Dropout(SubLayer(LayerNorm(x))) for each.
+
+    Cross-attention takes its queries from the target and its keys and values
+    from the source: weights = softmax((x W_Q)(context W_K)^T / sqrt(d_k)).
+    d_model, num_heads, d_ff, dropout, norm_first: as TransformerEncoderBlock.
+    Call with x (batch, n_t, d_model), the target so far, and context (batch,
+    n_s, d_c), the encoder output; x_mask (batch, n_t) and context_mask
+    (batch, n_s), optional booleans, True at real (non-padding) tokens.
+    Target position i sees target positions j <= i only, whatever x_mask says.
+    Returns (batch, n_t, d_model), and with return_attention_scores=True the
+    tuple (output, self-attention weights (batch, num_heads, n_t, n_t),
+    cross-attention weights (batch, num_heads, n_t, n_s)).
+    """
+
+    def __init__(self, d_model, num_heads, d_ff, dropout=0.1, norm_first=False, **kwargs):
+        super().__init__(**kwargs)
+        self.d_model = _positive_int("d_model", d_model)
+        self.num_heads = _positive_int("num_heads", num_heads)
+        self.d_ff = _positive_int("d_ff", d_ff)
+        if d_model % num_heads:
+            raise ValueError(
+                f"d_model must split evenly into num_heads: got d_model = {d_model}, num_heads = {num_heads}"
+            )
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a rate in [0, 1); got {dropout}")
+        self.dropout = float(dropout)
+        self.norm_first = bool(norm_first)
+        key_dim = d_model // num_heads
+        self.self_attention = MultiHeadAttention(num_heads, key_dim, name="self_attention")
+        self.cross_attention = MultiHeadAttention(num_heads, key_dim, name="cross_attention")
+        self.feed_forward = keras.Sequential(
+            [keras.layers.Dense(d_ff, activation="relu"), keras.layers.Dense(d_model)],
+            name="feed_forward",
+        )
+        self.self_attention_norm = keras.layers.LayerNormalization(name="self_attention_norm")
+        self.cross_attention_norm = keras.layers.LayerNormalization(name="cross_attention_norm")
+        self.feed_forward_norm = keras.layers.LayerNormalization(name="feed_forward_norm")
+        self.residual_dropout = keras.layers.Dropout(dropout)
+
+    def build(self, x_shape, context_shape):
+        _check_shape("x", x_shape, ("batch", "n_t", self.d_model))
+        _check_shape("context", context_shape, ("batch", "n_s", "d_c"))
+        self.self_attention.build(x_shape, x_shape)
+        self.cross_attention.build(x_shape, context_shape)
+        self.feed_forward.build(x_shape)
+        for norm in (self.self_attention_norm, self.cross_attention_norm, self.feed_forward_norm):
+            norm.build(x_shape)
+
+    def call(self, x, context, x_mask=None, context_mask=None, training=False,
+             return_attention_scores=False):
+        _check_shape("x", x.shape, ("batch", "n_t", self.d_model))
+        batch, n_t = x.shape[0], x.shape[1]
+        _check_shape("context", context.shape,
+                     (batch or "batch", "n_s", self.cross_attention.w_k.kernel.shape[0]))
+        self_mask = causal_mask(ops.shape(x)[1])
+        if x_mask is not None:
+            self_mask = combine_masks(_key_padding_mask("x_mask", x_mask, batch, n_t), self_mask)
+        if context_mask is not None:
+            context_mask = _key_padding_mask("context_mask", context_mask, batch, context.shape[1])
+
+        def sublayer(x, norm, compute):
+            if self.norm_first:
+                out, weights = compute(norm(x))
+                return x + self.residual_dropout(out, training=training), weights
+            out, weights = compute(x)
+            return norm(x + self.residual_dropout(out, training=training)), weights
+
+        x, self_weights = sublayer(x, self.self_attention_norm, lambda h: self.self_attention(
+            h, h, attention_mask=self_mask, return_attention_scores=True))
+        x, cross_weights = sublayer(x, self.cross_attention_norm, lambda h: self.cross_attention(
+            h, context, attention_mask=context_mask, return_attention_scores=True))
+        x, _ = sublayer(x, self.feed_forward_norm, lambda h: (self.feed_forward(h), None))
+        return (x, self_weights, cross_weights) if return_attention_scores else x
 
     def get_config(self):
         return {

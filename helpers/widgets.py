@@ -8,11 +8,15 @@ drawing function only indexes it. `interactive` clears its output with
 and the output has a fixed minimum height so the page does not jump.
 
 Every explorer returns the `interactive` widget. Its `.result` holds what is
-drawn now (a `View`), so a test can set `children[i].value` and compare the
-shown weights with a fresh computation.
+drawn now (a `View`; for `figure_explorer`, whatever its drawing function
+returns), so a test can set `children[i].value` and compare the shown
+weights with a fresh computation. Given `save_as`, an explorer also has a
+"save PNG" button (`Button`, `Label`: common to 7.7 and 8) that writes the
+picture shown to `<save_dir>/<save_as>_<control values>.png`.
 """
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -21,7 +25,8 @@ import numpy as np
 from helpers.attention import attention_scores, softmax
 from helpers.plots import attention_heatmap
 
-__all__ = ["View", "explorer", "temperature_explorer", "weights_explorer"]
+__all__ = ["View", "explorer", "figure_explorer", "temperature_explorer", "weights_explorer",
+           "review_explorer"]
 
 
 @dataclass(frozen=True)
@@ -39,9 +44,11 @@ class View:
         return self.weights[self.query]
 
 
-def _draw(view, title):
+def _figure(view, title):
+    """The heatmap of `view` beside the bar chart of its query's row, as a new figure."""
+    height = max(4.2, 1.6 + 0.2 * len(view.query_tokens))  # rows stay readable for long windows
     fig, (left, right) = plt.subplots(
-        1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.25, 1]})
+        1, 2, figsize=(11, height), gridspec_kw={"width_ratios": [1.25, 1]})
     attention_heatmap(view.weights, view.query_tokens, view.key_tokens, ax=left,
                       title=title, vmax=1.0, highlight_query=view.query)
     keys = range(len(view.key_tokens))
@@ -53,29 +60,75 @@ def _draw(view, title):
     right.set_title(f"query {view.query}: '{view.query_tokens[view.query]}' "
                     f"(weights sum to {view.row.sum():.2f})")
     fig.tight_layout()
+    return fig
+
+
+def _draw(view, title):
+    _figure(view, title)
     plt.show()
 
 
-def explorer(view_fn, title_fn, min_height="440px", **controls):
-    """An `interactive` that draws `view_fn(**values)` each time a control moves.
+def _save_button(panel, title_fn, controls, save_as, save_dir):
+    """A "save PNG" button (class hosa-save) and a label that shows where it saved."""
+    button = widgets.Button(description="save PNG", tooltip=f"save the picture to {save_dir}/")
+    button.add_class("hosa-save")
+    saved = widgets.Label(value="")
 
-    view_fn: returns the `View` to draw for the controls' current values.
-    title_fn: returns the heatmap's title for the same values.
+    def save(_):
+        values = {name: control.value for name, control in controls.items()}
+        suffix = "_".join(f"{name}{value}" for name, value in values.items())
+        path = Path(save_dir) / f"{save_as}_{suffix}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig = _figure(panel.result, title_fn(**values))
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        saved.value = f"saved {path}"
+
+    button.on_click(save)
+    return widgets.HBox([button, saved])
+
+
+def figure_explorer(draw_fn, min_height="440px", **controls):
+    """An `interactive` that calls `draw_fn(**values)` each time a control moves.
+
+    draw_fn: draws one figure for the controls' current values (and shows
+    it, e.g. with plt.show()); what it returns becomes the panel's `.result`.
+    For pictures other than the heatmap and bar chart of `explorer`.
     controls: name -> ipywidgets control (each gets the CSS class
     `hosa-<name>`, a stable hook for browser tests).
     """
     for name, control in controls.items():
         control.add_class(f"hosa-{name}")
         control.style = {"description_width": "initial"}
+    panel = widgets.interactive(draw_fn, **controls)
+    panel.add_class("hosa-explorer")
+    panel.out.layout = widgets.Layout(min_height=min_height)
+    return panel
 
+
+def explorer(view_fn, title_fn, min_height="440px", save_as=None, save_dir=None, **controls):
+    """An `interactive` that draws `view_fn(**values)` each time a control moves.
+
+    view_fn: returns the `View` to draw for the controls' current values.
+    title_fn: returns the heatmap's title for the same values.
+    save_as: a file stem; given, a "save PNG" button (class hosa-save) writes
+    the picture shown to `save_dir`/<save_as>_<name><value>_....png and shows
+    the path (save_dir default: `helpers.data.cache_dir()`/figures, data/figures).
+    controls: name -> ipywidgets control (each gets the CSS class
+    `hosa-<name>`, a stable hook for browser tests).
+    """
     def show(**values):
         view = view_fn(**values)
         _draw(view, title_fn(**values))
         return view
 
-    panel = widgets.interactive(show, **controls)
-    panel.add_class("hosa-explorer")
-    panel.out.layout = widgets.Layout(min_height=min_height)
+    panel = figure_explorer(show, min_height=min_height, **controls)
+    if save_as is not None:
+        if save_dir is None:
+            from helpers.data import cache_dir
+            save_dir = cache_dir() / "figures"
+        row = _save_button(panel, title_fn, controls, save_as, save_dir)
+        panel.children = (*panel.children[:-1], row, panel.children[-1])
     return panel
 
 
@@ -141,3 +194,63 @@ def weights_explorer(weights, tokens, names, key_tokens=None, title="Attention w
         return f"{title} ({where})" if where else title
 
     return explorer(view, title_of, **controls)
+
+
+def review_explorer(weights, tokens, names=("layer", "head"), window=20, title="Attention",
+                    save_as=None, save_dir=None):
+    """Sliders over the attention of several texts of different lengths, a window at a time.
+
+    weights: one array per text r, shape (*leading, n_r, n_r), its leading
+    axes named by `names` (the same sizes for every text); tokens: one list
+    of n_r words per text (real tokens only: no padding). Sliders: review,
+    one per name, and query (0 to n_r - 1). The picture shows the `window`
+    tokens around the query on both axes, so it stays readable for long
+    texts; the bar chart's weights sum to the share of the query's attention
+    that falls inside the window. save_as, save_dir: see `explorer`.
+    """
+    weights = [np.asarray(w) for w in weights]
+    if not weights or len(weights) != len(tokens):
+        raise ValueError(f"weights and tokens must hold one entry per text: got {len(weights)} "
+                         f"weight arrays and {len(tokens)} token lists")
+    leading = weights[0].shape[:-2]
+    for r, (w, words) in enumerate(zip(weights, tokens)):
+        n = len(words)
+        if w.shape != (*leading, n, n):
+            raise ValueError(f"weights[{r}] must have shape {(*leading, n, n)} (one axis per name in "
+                             f"{tuple(names)}, then tokens[{r}]'s {n} words twice); got shape {w.shape}")
+    if len(leading) != len(names):
+        raise ValueError(f"weights must have one axis per name in {tuple(names)} plus (n, n); "
+                         f"got shape {weights[0].shape}")
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"window must be a positive int; got {window!r}")
+    tokens = [tuple(str(t) for t in words) for words in tokens]
+    controls = {"review": widgets.IntSlider(value=0, min=0, max=len(weights) - 1, description="review",
+                                            continuous_update=False)}
+    controls.update({name: widgets.IntSlider(value=0, min=0, max=size - 1, description=name,
+                                             continuous_update=False)
+                     for name, size in zip(names, leading)})
+    controls["query"] = _query_slider(len(tokens[0]))
+
+    def fit_query(change):
+        controls["query"].max = len(tokens[change["new"]]) - 1
+
+    controls["review"].observe(fit_query, names="value")
+
+    def bounds(review, query):
+        n = len(tokens[review])
+        start = min(max(0, query - window // 2), max(0, n - window))
+        return start, min(n, start + window)
+
+    def view(review, query, **index):
+        query = min(query, len(tokens[review]) - 1)
+        start, end = bounds(review, query)
+        matrix = weights[review][tuple(index[name] for name in names)][start:end, start:end]
+        words = tokens[review][start:end]
+        return View(matrix, query - start, words, words)
+
+    def title_of(review, query, **index):
+        start, end = bounds(review, min(query, len(tokens[review]) - 1))
+        where = ", ".join(f"{name} {index[name]}" for name in names)
+        return f"{title}: review {review}, {where}, tokens {start}-{end - 1} of {len(tokens[review])}"
+
+    return explorer(view, title_of, save_as=save_as, save_dir=save_dir, **controls)
