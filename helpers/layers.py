@@ -187,8 +187,10 @@ class MultiHeadAttention(keras.layers.Layer):
     output (batch, n_q, d_q), and with return_attention_scores=True also weights
     (batch, num_heads, n_q, n_k). The weights hold the numbers of
     `keras.layers.MultiHeadAttention` with the head axes flattened; see
-    `copy_weights_from_keras`. Unlike Keras, a query with no allowed key gets
-    zero weights, and masks attached to the inputs by Keras are not read.
+    `copy_weights_from_keras`. A query with no allowed key gets zero weights
+    and a zero output (Keras's default fused call averages all values there
+    instead; notebook 04 shows it), and masks attached to the inputs by Keras
+    are not read.
     """
 
     def __init__(self, num_heads, key_dim, use_bias=True, **kwargs):
