@@ -1,0 +1,162 @@
+"""Training utilities shared by the notebooks that train real models (07 onwards).
+
+    warmup_cosine(peak, total_steps, warmup_steps)
+        lr(t) = peak * t / warmup_steps                                   t <= warmup_steps
+        lr(t) = peak * (alpha + (1 - alpha) * (1 + cos(pi * s)) / 2)      s = (t - warmup) / (total - warmup)
+
+A short linear warm-up keeps the first, noisy Adam steps small while the
+attention layers are still random; the cosine then anneals the rate to
+`alpha * peak` at the last step, so training ends on small, careful steps.
+"""
+import numpy as np
+import keras
+from keras import ops
+
+__all__ = ["warmup_cosine", "learning_rates", "length_buckets", "predict_in_buckets"]
+
+
+def warmup_cosine(peak, total_steps, warmup_steps=0, alpha=0.0):
+    """Linear warm-up from 0 to `peak` over `warmup_steps`, then cosine decay to `alpha * peak`.
+
+    peak: the largest learning rate (> 0); total_steps: optimizer steps of the
+    whole training (epochs * batches per epoch); warmup_steps: in [0, total_steps);
+    alpha: the final rate as a fraction of peak, in [0, 1]. Returns Keras's own
+    `keras.optimizers.schedules.CosineDecay`, which serialises with a model.
+    """
+    if not (isinstance(peak, (int, float, np.floating)) and peak > 0):
+        raise ValueError(f"peak must be a positive learning rate; got {peak!r}")
+    for name, value in (("total_steps", total_steps), ("warmup_steps", warmup_steps)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int number of optimizer steps; got {value!r}")
+    if total_steps < 1 or not 0 <= warmup_steps < total_steps:
+        raise ValueError(
+            f"warmup_steps must lie in [0, total_steps) and total_steps be >= 1; "
+            f"got warmup_steps = {warmup_steps}, total_steps = {total_steps}"
+        )
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be a fraction of peak in [0, 1]; got {alpha!r}")
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0 if warmup_steps else float(peak),
+        decay_steps=int(total_steps - warmup_steps),
+        alpha=float(alpha),
+        warmup_target=float(peak) if warmup_steps else None,
+        warmup_steps=int(warmup_steps),
+    )
+
+
+def learning_rates(schedule, total_steps):
+    """The rate `schedule` gives at steps 0, 1, ..., total_steps - 1, as a NumPy array (total_steps,)."""
+    if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps < 1:
+        raise ValueError(f"total_steps must be a positive int; got {total_steps!r}")
+    return np.array([float(ops.convert_to_numpy(schedule(step))) for step in range(total_steps)])
+
+
+def _lengths(token_ids):
+    """Real length of each row: one past its last non-zero id (padding is trailing)."""
+    nonzero = token_ids != 0
+    return np.where(nonzero.any(axis=1), token_ids.shape[1] - np.argmax(nonzero[:, ::-1], axis=1), 0)
+
+
+def _check_ids(token_ids, labels=None):
+    token_ids = np.asarray(token_ids)
+    if token_ids.ndim != 2 or not np.issubdtype(token_ids.dtype, np.integer):
+        raise ValueError(
+            f"token_ids must be integers of shape (n, seq_len); got {token_ids.dtype} of shape {token_ids.shape}"
+        )
+    if labels is not None and len(labels) != len(token_ids):
+        raise ValueError(f"labels must have one entry per row: {len(token_ids)} rows, {len(labels)} labels")
+    return token_ids
+
+
+def _positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int; got {value!r}")
+
+
+def _bucket(lengths, batch_size, rng=None, pool=50):
+    """Row indices batch by batch, rows of similar length together.
+
+    rng None: every row sorted by length, in order. Else: shuffle the rows,
+    sort each pool of `pool` batches by length, cut it into batches, and
+    shuffle the batches, so every epoch sees new batches in a new order.
+    """
+    def cut(rows):
+        return np.array_split(rows, range(batch_size, len(rows), batch_size))
+
+    if rng is None:
+        return cut(np.argsort(lengths, kind="stable"))
+    order = rng.permutation(len(lengths))
+    span = batch_size * pool
+    batches = []
+    for start in range(0, len(order), span):
+        chunk = order[start:start + span]
+        batches += cut(chunk[np.argsort(lengths[chunk], kind="stable")])
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _width(lengths, multiple, seq_len):
+    """The longest of `lengths`, rounded up to a multiple of `multiple`, at most seq_len."""
+    return min(-(-max(int(lengths.max()), 1) // multiple) * multiple, seq_len)
+
+
+def _pipeline(token_ids, labels, batches, count, multiple):
+    """tf.data of (token_ids[rows, :width], labels[rows]) for each of the `count` `rows`
+    that `batches()` yields.
+
+    The shapes are left open, (None, None), so Keras traces its step once for every width.
+    """
+    import tensorflow as tf
+
+    lengths, seq_len = _lengths(token_ids), token_ids.shape[1]
+
+    def generate():
+        for rows in batches():
+            x = token_ids[rows, :_width(lengths[rows], multiple, seq_len)]
+            yield (x,) if labels is None else (x, labels[rows])
+
+    signature = (tf.TensorSpec((None, None), tf.as_dtype(token_ids.dtype)),)
+    if labels is not None:
+        signature += (tf.TensorSpec((None,), tf.as_dtype(labels.dtype)),)
+    data = tf.data.Dataset.from_generator(generate, output_signature=signature)
+    # Tell Keras how many batches a pass has (a generator does not say).
+    return data.apply(tf.data.experimental.assert_cardinality(count)).prefetch(2)
+
+
+def length_buckets(token_ids, labels, batch_size=32, seed=0, multiple=32, pool=50):
+    """A shuffled tf.data pipeline of batches of similar length, each cut to its longest row.
+
+    token_ids: integers (n, seq_len), 0 = padding at the END of each row (as
+    `TextVectorization` writes it); labels: (n,). Yields (token ids (batch,
+    width), labels (batch,)), width = the batch's longest row rounded up to
+    a multiple of `multiple`, at most seq_len: every real token is kept, only
+    padding is cut. Each pass (epoch) reshuffles: rows sorted by length
+    within pools of `pool` batches, then the batches shuffled. For a model
+    that masks its padding the loss is that of padded batches, but the
+    attention costs ~ width^2 instead of seq_len^2.
+    """
+    token_ids = _check_ids(token_ids, labels)
+    for name, value in (("batch_size", batch_size), ("multiple", multiple), ("pool", pool)):
+        _positive(name, value)
+    labels, lengths = np.asarray(labels), _lengths(token_ids)
+    rng = np.random.default_rng(seed)
+    span = batch_size * pool
+    count = sum(-(-min(span, len(lengths) - start) // batch_size) for start in range(0, len(lengths), span))
+    return _pipeline(token_ids, labels, lambda: _bucket(lengths, batch_size, rng, pool), count, multiple)
+
+
+def predict_in_buckets(model, token_ids, batch_size=64, multiple=32):
+    """model.predict(token_ids), computed in batches of similar length, in the rows' order.
+
+    token_ids: integers (n, seq_len), 0 = padding at the end of each row.
+    For a model that masks its padding this gives the same numbers as
+    predicting on the padded rows, faster when most rows are short.
+    Returns a NumPy array (n, ...) of the model's outputs.
+    """
+    token_ids = _check_ids(token_ids)
+    _positive("batch_size", batch_size)
+    _positive("multiple", multiple)
+    batches = _bucket(_lengths(token_ids), batch_size)
+    outputs = model.predict(_pipeline(token_ids, None, lambda: batches, len(batches), multiple), verbose=0)
+    result = np.empty_like(outputs)
+    result[np.concatenate(batches)] = outputs
+    return result
