@@ -427,6 +427,20 @@ class PositionalEmbedding(keras.layers.Layer):
         }
 
 
+def _block_sizes(d_model, num_heads, d_ff, dropout):
+    """A Transformer block's (d_model, num_heads, d_ff, dropout), checked."""
+    d_model = _positive_int("d_model", d_model)
+    num_heads = _positive_int("num_heads", num_heads)
+    d_ff = _positive_int("d_ff", d_ff)
+    if d_model % num_heads:
+        raise ValueError(
+            f"d_model must split evenly into num_heads: got d_model = {d_model}, num_heads = {num_heads}"
+        )
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a rate in [0, 1); got {dropout}")
+    return d_model, num_heads, d_ff, float(dropout)
+
+
 @keras.saving.register_keras_serializable(package="helpers")
 class TransformerEncoderBlock(keras.layers.Layer):
     """One encoder layer of Vaswani et al. (2017).
@@ -449,16 +463,8 @@ class TransformerEncoderBlock(keras.layers.Layer):
 
     def __init__(self, d_model, num_heads, d_ff, dropout=0.1, norm_first=False, **kwargs):
         super().__init__(**kwargs)
-        self.d_model = _positive_int("d_model", d_model)
-        self.num_heads = _positive_int("num_heads", num_heads)
-        self.d_ff = _positive_int("d_ff", d_ff)
-        if d_model % num_heads:
-            raise ValueError(
-                f"d_model must split evenly into num_heads: got d_model = {d_model}, num_heads = {num_heads}"
-            )
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be a rate in [0, 1); got {dropout}")
-        self.dropout = float(dropout)
+        self.d_model, self.num_heads, self.d_ff, self.dropout = _block_sizes(
+            d_model, num_heads, d_ff, dropout)
         self.norm_first = bool(norm_first)
         self.supports_masking = True
         self.attention = MultiHeadAttention(num_heads, d_model // num_heads, name="attention")
@@ -543,16 +549,8 @@ class TransformerDecoderBlock(keras.layers.Layer):
 
     def __init__(self, d_model, num_heads, d_ff, dropout=0.1, norm_first=False, **kwargs):
         super().__init__(**kwargs)
-        self.d_model = _positive_int("d_model", d_model)
-        self.num_heads = _positive_int("num_heads", num_heads)
-        self.d_ff = _positive_int("d_ff", d_ff)
-        if d_model % num_heads:
-            raise ValueError(
-                f"d_model must split evenly into num_heads: got d_model = {d_model}, num_heads = {num_heads}"
-            )
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be a rate in [0, 1); got {dropout}")
-        self.dropout = float(dropout)
+        self.d_model, self.num_heads, self.d_ff, self.dropout = _block_sizes(
+            d_model, num_heads, d_ff, dropout)
         self.norm_first = bool(norm_first)
         key_dim = d_model // num_heads
         self.self_attention = MultiHeadAttention(num_heads, key_dim, name="self_attention")
