@@ -3,6 +3,7 @@
 One module per idea: `attention` (NumPy scaled dot-product attention),
 `plots` (heatmaps), `widgets` (slider explorers), `exercises` (self-checks),
 `masks` (padding and causal masks), `layers` (attention as Keras layers),
+`training` (schedules), `classifier` (IMDB), `translation` (encoder-decoder),
 `mode` (quick vs full sizes), `data` (real data sets, offline first).
 """
 import os
