@@ -23,8 +23,11 @@ def start_keras_quietly():
     TF_CPP_MIN_LOG_LEVEL takes effect, so Jupyter would show them under a
     notebook's first cell. File descriptor 2 goes to /dev/null only while Keras
     loads; an import error is still raised, and everything after shows as usual.
-    Call it before `import keras`.
+    TensorFlow's later INFO lines (e.g. "Memory patch applied" when a tf.data
+    generator starts) are hidden too, unless TF_CPP_MIN_LOG_LEVEL says otherwise;
+    its warnings and errors still show. Call it before `import keras`.
     """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     sys.stderr.flush()
     saved = os.dup(2)
     try:

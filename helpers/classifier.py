@@ -50,7 +50,7 @@ IMDB_RECIPE = {
     "num_layers": 2,
     "dropout": 0.1,
     "token_dropout": 0.2,       # words replaced by [UNK] while training
-    "positions": "learned",
+    "positions": "sinusoidal",  # fixed sine/cosine codes (notebook 05)
     "pooling": "mean",
     "norm_first": False,
     "epochs": 2,

@@ -7,6 +7,13 @@
 A short linear warm-up keeps the first, noisy Adam steps small while the
 attention layers are still random; the cosine then anneals the rate to
 `alpha * peak` at the last step, so training ends on small, careful steps.
+
+    length_buckets(token_ids, labels, batch_size)   batches of similar length, cut to their longest row
+    predict_in_buckets(model, token_ids)            model.predict the same way, in the rows' order
+
+Attention costs ~ n^2 per sequence: for a model that masks its padding,
+cutting each batch to its longest row gives the same loss for a fraction of
+the work when most sequences are much shorter than the longest.
 """
 import numpy as np
 import keras

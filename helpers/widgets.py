@@ -31,12 +31,17 @@ __all__ = ["View", "explorer", "figure_explorer", "temperature_explorer", "weigh
 
 @dataclass(frozen=True)
 class View:
-    """What an explorer shows: the (n_q, n_k) weights drawn and the chosen query row."""
+    """What an explorer shows: the (n_q, n_k) weights drawn and the chosen query row.
+
+    first: the position, in the whole text, of the first query shown (0 unless
+    the view is a window of a longer text).
+    """
 
     weights: np.ndarray
     query: int
     query_tokens: tuple
     key_tokens: tuple
+    first: int = 0
 
     @property
     def row(self):
@@ -44,31 +49,35 @@ class View:
         return self.weights[self.query]
 
 
-def _figure(view, title):
-    """The heatmap of `view` beside the bar chart of its query's row, as a new figure."""
+def _figure(view, title, vmax=1.0):
+    """The heatmap of `view` beside the bar chart of its query's row, as a new figure.
+
+    vmax: the top of the colour scale and of the bars; None: the largest weight shown.
+    """
+    top = max(float(np.max(view.weights)), 1e-9) if vmax is None else vmax
     height = max(4.2, 1.6 + 0.2 * len(view.query_tokens))  # rows stay readable for long windows
     fig, (left, right) = plt.subplots(
         1, 2, figsize=(11, height), gridspec_kw={"width_ratios": [1.25, 1]})
     attention_heatmap(view.weights, view.query_tokens, view.key_tokens, ax=left,
-                      title=title, vmax=1.0, highlight_query=view.query)
+                      title=title, vmax=top, highlight_query=view.query)
     keys = range(len(view.key_tokens))
     right.bar(keys, view.row, color="tab:blue")
     right.set_xticks(keys, view.key_tokens, rotation=60, ha="right")
-    right.set_ylim(0, 1)
+    right.set_ylim(0, top)
     right.set_xlabel("key token (attended to)")
     right.set_ylabel("weight")
-    right.set_title(f"query {view.query}: '{view.query_tokens[view.query]}' "
+    right.set_title(f"query {view.first + view.query}: '{view.query_tokens[view.query]}' "
                     f"(weights sum to {view.row.sum():.2f})")
     fig.tight_layout()
     return fig
 
 
-def _draw(view, title):
-    _figure(view, title)
+def _draw(view, title, vmax=1.0):
+    _figure(view, title, vmax)
     plt.show()
 
 
-def _save_button(panel, title_fn, controls, save_as, save_dir):
+def _save_button(panel, title_fn, controls, save_as, save_dir, vmax):
     """A "save PNG" button (class hosa-save) and a label that shows where it saved."""
     button = widgets.Button(description="save PNG", tooltip=f"save the picture to {save_dir}/")
     button.add_class("hosa-save")
@@ -79,7 +88,7 @@ def _save_button(panel, title_fn, controls, save_as, save_dir):
         suffix = "_".join(f"{name}{value}" for name, value in values.items())
         path = Path(save_dir) / f"{save_as}_{suffix}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig = _figure(panel.result, title_fn(**values))
+        fig = _figure(panel.result, title_fn(**values), vmax)
         fig.savefig(path, dpi=120)
         plt.close(fig)
         saved.value = f"saved {path}"
@@ -106,7 +115,7 @@ def figure_explorer(draw_fn, min_height="440px", **controls):
     return panel
 
 
-def explorer(view_fn, title_fn, min_height="440px", save_as=None, save_dir=None, **controls):
+def explorer(view_fn, title_fn, min_height="440px", save_as=None, save_dir=None, vmax=1.0, **controls):
     """An `interactive` that draws `view_fn(**values)` each time a control moves.
 
     view_fn: returns the `View` to draw for the controls' current values.
@@ -114,12 +123,14 @@ def explorer(view_fn, title_fn, min_height="440px", save_as=None, save_dir=None,
     save_as: a file stem; given, a "save PNG" button (class hosa-save) writes
     the picture shown to `save_dir`/<save_as>_<name><value>_....png and shows
     the path (save_dir default: `helpers.data.cache_dir()`/figures, data/figures).
+    vmax: the top of the colour scale and of the bars (None: the largest
+    weight in the picture, for weights spread over many keys).
     controls: name -> ipywidgets control (each gets the CSS class
     `hosa-<name>`, a stable hook for browser tests).
     """
     def show(**values):
         view = view_fn(**values)
-        _draw(view, title_fn(**values))
+        _draw(view, title_fn(**values), vmax)
         return view
 
     panel = figure_explorer(show, min_height=min_height, **controls)
@@ -127,7 +138,7 @@ def explorer(view_fn, title_fn, min_height="440px", save_as=None, save_dir=None,
         if save_dir is None:
             from helpers.data import cache_dir
             save_dir = cache_dir() / "figures"
-        row = _save_button(panel, title_fn, controls, save_as, save_dir)
+        row = _save_button(panel, title_fn, controls, save_as, save_dir, vmax)
         panel.children = (*panel.children[:-1], row, panel.children[-1])
     return panel
 
@@ -206,7 +217,9 @@ def review_explorer(weights, tokens, names=("layer", "head"), window=20, title="
     one per name, and query (0 to n_r - 1). The picture shows the `window`
     tokens around the query on both axes, so it stays readable for long
     texts; the bar chart's weights sum to the share of the query's attention
-    that falls inside the window. save_as, save_dir: see `explorer`.
+    that falls inside the window. Weights spread over hundreds of keys are
+    small, so the colour scale runs up to the largest weight shown.
+    save_as, save_dir: see `explorer`.
     """
     weights = [np.asarray(w) for w in weights]
     if not weights or len(weights) != len(tokens):
@@ -246,11 +259,12 @@ def review_explorer(weights, tokens, names=("layer", "head"), window=20, title="
         start, end = bounds(review, query)
         matrix = weights[review][tuple(index[name] for name in names)][start:end, start:end]
         words = tokens[review][start:end]
-        return View(matrix, query - start, words, words)
+        return View(matrix, query - start, words, words, first=start)
 
     def title_of(review, query, **index):
         start, end = bounds(review, min(query, len(tokens[review]) - 1))
-        where = ", ".join(f"{name} {index[name]}" for name in names)
-        return f"{title}: review {review}, {where}, tokens {start}-{end - 1} of {len(tokens[review])}"
+        parts = [f"review {review}", *(f"{name} {index[name]}" for name in names),
+                 f"tokens {start}-{end - 1} of {len(tokens[review])}"]
+        return f"{title}: " + ", ".join(parts)
 
-    return explorer(view, title_of, save_as=save_as, save_dir=save_dir, **controls)
+    return explorer(view, title_of, save_as=save_as, save_dir=save_dir, vmax=None, **controls)

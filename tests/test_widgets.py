@@ -107,6 +107,7 @@ def test_review_explorer_shows_a_window_around_the_query():
     view = panel.result
     assert np.array_equal(view.weights, weights[0][1, 2, 12:22, 12:22])
     assert view.query_tokens == tuple(words(30)[12:22]) and view.query_tokens[view.query] == "w17"
+    assert view.first + view.query == 17, "the window knows where it sits in the review"
     assert np.array_equal(view.row, weights[0][1, 2, 17, 12:22])
 
 
@@ -119,6 +120,15 @@ def test_review_explorer_window_stops_at_the_ends_and_fits_short_texts():
     values["review"].value = 1
     assert values["query"].max == 7, "the query slider spans the shown review only"
     assert panel.result.query_tokens == tuple(words(8)) and panel.result.weights.shape == (8, 8)
+
+
+def test_review_explorer_of_one_head_has_review_and_query_sliders_only():
+    weights = review_weights([9, 5], leading=())
+    panel = review_explorer(weights, [words(9), words(5)], names=(), window=4, title="LSTM")
+    values = {s.description: s for s in panel.kwargs_widgets}
+    assert set(values) == {"review", "query"}
+    values["query"].value = 6
+    assert np.array_equal(panel.result.weights, weights[0][5:9, 5:9])
 
 
 def test_save_button_writes_the_picture_shown(tmp_path):
