@@ -441,6 +441,11 @@ def _block_sizes(d_model, num_heads, d_ff, dropout):
     return d_model, num_heads, d_ff, float(dropout)
 
 
+def _block_config(block):
+    """The sizes a Transformer block is built from, as its config holds them."""
+    return {name: getattr(block, name) for name in ("d_model", "num_heads", "d_ff", "dropout", "norm_first")}
+
+
 @keras.saving.register_keras_serializable(package="helpers")
 class TransformerEncoderBlock(keras.layers.Layer):
     """One encoder layer of Vaswani et al. (2017).
@@ -502,14 +507,7 @@ class TransformerEncoderBlock(keras.layers.Layer):
         return _output_mask(mask)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "d_model": self.d_model,
-            "num_heads": self.num_heads,
-            "d_ff": self.d_ff,
-            "dropout": self.dropout,
-            "norm_first": self.norm_first,
-        }
+        return {**super().get_config(), **_block_config(self)}
 
 
 def _key_padding_mask(name, mask, batch, n_k):
@@ -600,11 +598,4 @@ class TransformerDecoderBlock(keras.layers.Layer):
         return (x, self_weights, cross_weights) if return_attention_scores else x
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "d_model": self.d_model,
-            "num_heads": self.num_heads,
-            "d_ff": self.d_ff,
-            "dropout": self.dropout,
-            "norm_first": self.norm_first,
-        }
+        return {**super().get_config(), **_block_config(self)}
