@@ -105,10 +105,23 @@ class CorruptArchiveError(DatasetError):
 
 
 def cache_dir(path=None):
-    """The cache folder: `path`, else `$HOSA_DATA_DIR`, else the repository's `data/`."""
+    """The cache folder: `path`, else `$HOSA_DATA_DIR`, else the default.
+
+    The default is the repository's `data/` when `helpers` runs from a
+    checkout (README set-up), else `~/.cache/hands-on-self-attention` (a
+    package installed from a git address, as in Colab).
+    """
     if path is None:
-        path = os.environ.get("HOSA_DATA_DIR") or Path(__file__).resolve().parents[1] / "data"
+        path = os.environ.get("HOSA_DATA_DIR") or default_cache_dir(Path(__file__).resolve().parents[1])
     return Path(path).expanduser()
+
+
+def default_cache_dir(package_parent):
+    """`package_parent/data` if that folder is a checkout (has pyproject.toml), else the user's cache."""
+    package_parent = Path(package_parent)
+    if (package_parent / "pyproject.toml").is_file():
+        return package_parent / "data"
+    return Path.home() / ".cache" / "hands-on-self-attention"
 
 
 def _seed_hint(root, explicit):

@@ -1286,7 +1286,7 @@ def _attention_entropy_problem(fn):
                 f"{weights.shape}; got {got.shape}.")
     if not np.all(np.isfinite(got)):
         return ("some entropies are NaN: a weight of 0 gives 0 · log 0 = 0 · (-inf) = NaN in NumPy. "
-                "Count 0 · log 0 as 0 (for example with np.where, or log of max(w, tiny)).")
+                "Count 0 · log 0 as 0, for example np.where(w > 0, w * np.log(np.where(w > 0, w, 1)), 0).")
     safe = np.where(weights > 0, weights, 1.0)
     want = -np.sum(weights * np.log(safe), axis=-1)
     if np.allclose(got, want, atol=1e-6):

@@ -305,3 +305,14 @@ def test_spa_standardize_keeps_accents_and_sets_punctuation_apart():
         "¿ dónde está el baño ?",
         "i'm here , [start] ¡ sí !",
     ]
+
+
+def test_default_cache_is_the_checkouts_data_folder_or_the_users_cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("HOSA_DATA_DIR", raising=False)
+    assert data.cache_dir() == REPO / "data"
+    (tmp_path / "checkout").mkdir()
+    (tmp_path / "checkout" / "pyproject.toml").write_text("")
+    assert data.default_cache_dir(tmp_path / "checkout") == tmp_path / "checkout" / "data"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    site_packages = tmp_path / "site-packages"
+    assert data.default_cache_dir(site_packages) == tmp_path / "home" / ".cache" / "hands-on-self-attention"
