@@ -7,9 +7,7 @@ uses exists there, and drives the explorers from that interpreter.
 """
 import re
 import subprocess
-import sys
 import textwrap
-import venv
 from pathlib import Path
 
 import pytest
@@ -38,14 +36,8 @@ DRIVE = textwrap.dedent("""
 
 
 @pytest.fixture(scope="module")
-def python_with_ipywidgets_7(tmp_path_factory):
-    env = tmp_path_factory.mktemp("ipywidgets7")
-    venv.create(env, system_site_packages=True, with_pip=True)
-    python = env / "bin" / "python"
-    install = subprocess.run([python, "-m", "pip", "install", "-q", "ipywidgets==7.7.*"],
-                             capture_output=True, text=True)
-    assert install.returncode == 0, f"could not install ipywidgets 7.7:\n{install.stderr[-2000:]}"
-    return python
+def python_with_ipywidgets_7(throwaway_python):
+    return throwaway_python("ipywidgets7", "ipywidgets==7.7.*", system_site_packages=True)
 
 
 def test_explorers_run_on_ipywidgets_7_7(python_with_ipywidgets_7, tmp_path):
