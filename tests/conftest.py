@@ -23,3 +23,15 @@ def throwaway_python(tmp_path_factory):
         return python
 
     return make
+
+
+@pytest.fixture
+def verdict(capsys):
+    """verdict(check, fn, expected) -> what check(fn) returned, after asserting its printout holds `expected`."""
+    def judge(check, fn, expected):
+        result = check(fn)
+        out = capsys.readouterr().out
+        assert expected in out, out
+        return result
+
+    return judge

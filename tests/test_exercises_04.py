@@ -4,13 +4,6 @@ import numpy as np
 from helpers import exercises
 
 
-def verdict(check, fn, capsys, expected):
-    result = check(fn)
-    out = capsys.readouterr().out
-    assert expected in out, out
-    return result
-
-
 def padding(ids, pad_id):
     return (np.asarray(ids) != pad_id)[:, np.newaxis, :]
 
@@ -19,47 +12,47 @@ def causal(n):
     return np.tril(np.ones((n, n), dtype=bool))
 
 
-def test_padding_mask_check(capsys):
+def test_padding_mask_check(verdict):
     check = exercises.check_04_padding_mask
-    assert verdict(check, padding, capsys, "Correct")
-    assert not verdict(check, lambda ids, p: ids != p, capsys, "add an axis for the queries")
-    assert not verdict(check, lambda ids, p: (ids != p)[:, :, None], capsys, "hides padding queries")
-    assert not verdict(check, lambda ids, p: (ids == p)[:, None, :], capsys, "swapped")
-    assert not verdict(check, lambda ids, p: (ids != 0)[:, None, :], capsys, "not with 0")
-    assert not verdict(check, lambda ids, p: (ids != p)[:, None, :].astype(int), capsys, "boolean")
+    assert verdict(check, padding, "Correct")
+    assert not verdict(check, lambda ids, p: ids != p, "add an axis for the queries")
+    assert not verdict(check, lambda ids, p: (ids != p)[:, :, None], "hides padding queries")
+    assert not verdict(check, lambda ids, p: (ids == p)[:, None, :], "swapped")
+    assert not verdict(check, lambda ids, p: (ids != 0)[:, None, :], "not with 0")
+    assert not verdict(check, lambda ids, p: (ids != p)[:, None, :].astype(int), "boolean")
 
     def unfinished(ids, pad_id):
         raise NotImplementedError
-    assert not verdict(check, unfinished, capsys, "not implemented yet")
+    assert not verdict(check, unfinished, "not implemented yet")
 
 
-def test_combined_mask_check(capsys):
+def test_combined_mask_check(verdict):
     check = exercises.check_04_combined_mask
     n = 5
-    assert verdict(check, lambda ids, p: padding(ids, p) & causal(n), capsys, "Correct")
-    assert not verdict(check, lambda ids, p: padding(ids, p) | causal(n), capsys, "OR")
-    assert not verdict(check, lambda ids, p: padding(ids, p) & causal(n).T, capsys, "upper triangle")
-    assert not verdict(check, lambda ids, p: np.broadcast_to(causal(n), (3, n, n)), capsys,
+    assert verdict(check, lambda ids, p: padding(ids, p) & causal(n), "Correct")
+    assert not verdict(check, lambda ids, p: padding(ids, p) | causal(n), "OR")
+    assert not verdict(check, lambda ids, p: padding(ids, p) & causal(n).T, "upper triangle")
+    assert not verdict(check, lambda ids, p: np.broadcast_to(causal(n), (3, n, n)),
                        "padding part is missing")
-    assert not verdict(check, lambda ids, p: np.broadcast_to(padding(ids, p), (3, n, n)), capsys,
+    assert not verdict(check, lambda ids, p: np.broadcast_to(padding(ids, p), (3, n, n)),
                        "causal part is missing")
-    assert not verdict(check, lambda ids, p: (ids != p)[:, :, None] & causal(n), capsys, "hides queries")
-    assert not verdict(check, lambda ids, p: causal(n), capsys, "one (n, n) mask")
-    assert not verdict(check, padding, capsys, "padding mask alone")
+    assert not verdict(check, lambda ids, p: (ids != p)[:, :, None] & causal(n), "hides queries")
+    assert not verdict(check, lambda ids, p: causal(n), "one (n, n) mask")
+    assert not verdict(check, padding, "padding mask alone")
 
 
-def test_fully_masked_rows_check(capsys):
+def test_fully_masked_rows_check(verdict):
     check = exercises.check_04_fully_masked_rows
-    assert verdict(check, lambda m: ~m.any(axis=-1), capsys, "Correct")
-    assert verdict(check, lambda m: (~m).all(axis=-1), capsys, "Correct")
-    assert not verdict(check, lambda m: m.any(axis=-1), capsys, "swapped")
-    assert not verdict(check, lambda m: ~m.all(axis=-1), capsys, "ALL its keys")
-    assert not verdict(check, lambda m: ~m.any(axis=-2), capsys, "columns")
-    assert not verdict(check, lambda m: ~m.any(axis=-1, keepdims=True), capsys, "keepdims")
-    assert not verdict(check, lambda m: (~m.any(axis=-1)).astype(int), capsys, "boolean")
+    assert verdict(check, lambda m: ~m.any(axis=-1), "Correct")
+    assert verdict(check, lambda m: (~m).all(axis=-1), "Correct")
+    assert not verdict(check, lambda m: m.any(axis=-1), "swapped")
+    assert not verdict(check, lambda m: ~m.all(axis=-1), "ALL its keys")
+    assert not verdict(check, lambda m: ~m.any(axis=-2), "columns")
+    assert not verdict(check, lambda m: ~m.any(axis=-1, keepdims=True), "keepdims")
+    assert not verdict(check, lambda m: (~m.any(axis=-1)).astype(int), "boolean")
 
 
-def test_masked_softmax_check(capsys):
+def test_masked_softmax_check(verdict):
     check = exercises.check_04_masked_softmax
 
     def softmax(s):
@@ -69,8 +62,8 @@ def test_masked_softmax_check(capsys):
     def with_zeros(scores, mask):
         return np.where(mask, softmax(np.where(mask, scores, -1e9)), 0.0)
 
-    assert verdict(check, with_zeros, capsys, "Correct")
-    assert not verdict(check, lambda s, m: softmax(np.where(m, s, -np.inf)), capsys, "-inf - (-inf) = NaN")
-    assert not verdict(check, lambda s, m: softmax(np.where(m, s, -1e9)), capsys, "uniform weights 1/5")
-    assert not verdict(check, lambda s, m: softmax(s), capsys, "not applied")
-    assert not verdict(check, lambda s, m: np.where(m, softmax(s), 0.0), capsys, "no longer sum to 1")
+    assert verdict(check, with_zeros, "Correct")
+    assert not verdict(check, lambda s, m: softmax(np.where(m, s, -np.inf)), "-inf - (-inf) = NaN")
+    assert not verdict(check, lambda s, m: softmax(np.where(m, s, -1e9)), "uniform weights 1/5")
+    assert not verdict(check, lambda s, m: softmax(s), "not applied")
+    assert not verdict(check, lambda s, m: np.where(m, softmax(s), 0.0), "no longer sum to 1")

@@ -5,13 +5,6 @@ from helpers import exercises
 from helpers.layers import sinusoidal_encoding
 
 
-def verdict(check, fn, capsys, expected):
-    result = check(fn)
-    out = capsys.readouterr().out
-    assert expected in out, out
-    return result
-
-
 def encoding(length, depth, layout="interleaved", exponent="2i", first=0):
     positions = np.arange(first, first + length)[:, None]
     if exponent == "2i":
@@ -27,18 +20,18 @@ def encoding(length, depth, layout="interleaved", exponent="2i", first=0):
     return pe
 
 
-def test_sinusoidal_encoding_check(capsys):
+def test_sinusoidal_encoding_check(verdict):
     check = exercises.check_05_sinusoidal_encoding
-    assert verdict(check, encoding, capsys, "Correct")
-    assert verdict(check, sinusoidal_encoding, capsys, "Correct")
-    assert not verdict(check, lambda n, d: encoding(n, d, layout="swapped"), capsys, "swapped")
-    assert not verdict(check, lambda n, d: encoding(n, d, layout="concatenated"), capsys, "sines first")
-    assert not verdict(check, lambda n, d: encoding(n, d, exponent="k"), capsys, "own index k")
-    assert not verdict(check, lambda n, d: encoding(n, d, first=1), capsys, "start at 1")
-    assert not verdict(check, lambda n, d: encoding(n, d).T, capsys, "(depth, length)")
+    assert verdict(check, encoding, "Correct")
+    assert verdict(check, sinusoidal_encoding, "Correct")
+    assert not verdict(check, lambda n, d: encoding(n, d, layout="swapped"), "swapped")
+    assert not verdict(check, lambda n, d: encoding(n, d, layout="concatenated"), "sines first")
+    assert not verdict(check, lambda n, d: encoding(n, d, exponent="k"), "own index k")
+    assert not verdict(check, lambda n, d: encoding(n, d, first=1), "start at 1")
+    assert not verdict(check, lambda n, d: encoding(n, d).T, "(depth, length)")
 
 
-def test_permutation_test_check(capsys):
+def test_permutation_test_check(verdict):
     check = exercises.check_05_permutation_test
 
     def gap(f, x, perm, rows=None, columns=None):
@@ -48,21 +41,21 @@ def test_permutation_test_check(capsys):
 
     same = np.arange(5)
     inverse = np.argsort
-    assert verdict(check, gap, capsys, "Correct")
-    assert not verdict(check, lambda f, x, p: gap(f, x, p, columns=same), capsys, "rows (queries) only")
-    assert not verdict(check, lambda f, x, p: gap(f, x, p, rows=same), capsys, "columns (keys) only")
-    assert not verdict(check, lambda f, x, p: gap(f, x, p, rows=same, columns=same), capsys, "as it is")
-    assert not verdict(check, lambda f, x, p: gap(f, x, p, inverse(p), inverse(p)), capsys, "inverse")
-    assert not verdict(check, lambda f, x, p: np.abs(f(x[p]) - f(x)[p]).max(), capsys, "x[:, perm]")
-    assert not verdict(check, lambda f, x, p: np.abs(f(x[:, p]) - f(x[:, p])).max(), capsys,
+    assert verdict(check, gap, "Correct")
+    assert not verdict(check, lambda f, x, p: gap(f, x, p, columns=same), "rows (queries) only")
+    assert not verdict(check, lambda f, x, p: gap(f, x, p, rows=same), "columns (keys) only")
+    assert not verdict(check, lambda f, x, p: gap(f, x, p, rows=same, columns=same), "as it is")
+    assert not verdict(check, lambda f, x, p: gap(f, x, p, inverse(p), inverse(p)), "inverse")
+    assert not verdict(check, lambda f, x, p: np.abs(f(x[p]) - f(x)[p]).max(), "x[:, perm]")
+    assert not verdict(check, lambda f, x, p: np.abs(f(x[:, p]) - f(x[:, p])).max(),
                        "not one of them with itself")
-    assert not verdict(check, lambda f, x, p: np.abs(f(x[:, p]) - f(x)[:, p][:, :, p]).mean(), capsys,
+    assert not verdict(check, lambda f, x, p: np.abs(f(x[:, p]) - f(x)[:, p][:, :, p]).mean(),
                        "largest absolute difference is")
-    assert not verdict(check, lambda f, x, p: np.abs(f(x[:, p]) - f(x)[:, p][:, :, p]), capsys,
+    assert not verdict(check, lambda f, x, p: np.abs(f(x[:, p]) - f(x)[:, p][:, :, p]),
                        "one number")
 
 
-def test_offset_similarity_check(capsys):
+def test_offset_similarity_check(verdict):
     check = exercises.check_05_offset_similarity
 
     def similarity(k, depth):
@@ -72,10 +65,10 @@ def test_offset_similarity_check(capsys):
         codes = sinusoidal_encoding(30, depth).astype(float)
         return codes[10] @ codes[10 + k]
 
-    assert verdict(check, similarity, capsys, "Correct")
-    assert verdict(check, from_codes, capsys, "Correct")
-    assert not verdict(check, lambda k, d: 2 * similarity(k, d), capsys, "not twice")
-    assert not verdict(check, lambda k, d: np.sin(k / 10000 ** (np.arange(0, d, 2) / d)).sum(), capsys,
+    assert verdict(check, similarity, "Correct")
+    assert verdict(check, from_codes, "Correct")
+    assert not verdict(check, lambda k, d: 2 * similarity(k, d), "not twice")
+    assert not verdict(check, lambda k, d: np.sin(k / 10000 ** (np.arange(0, d, 2) / d)).sum(),
                        "cosines")
-    assert not verdict(check, lambda k, d: np.cos(k / 10000 ** (np.arange(d) / d)).sum(), capsys,
+    assert not verdict(check, lambda k, d: np.cos(k / 10000 ** (np.arange(d) / d)).sum(),
                        "not depth")

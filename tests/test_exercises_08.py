@@ -4,24 +4,17 @@ import numpy as np
 from helpers import exercises
 
 
-def verdict(check, fn, capsys, expected):
-    result = check(fn)
-    out = capsys.readouterr().out
-    assert expected in out, out
-    return result
-
-
 def unfinished(*args):
     raise NotImplementedError
 
 
-def test_lstm_params_check(capsys):
+def test_lstm_params_check(verdict):
     check = exercises.check_08_lstm_params
-    assert verdict(check, lambda d, u: 4 * u * (d + u + 1), capsys, "Correct")
-    assert not verdict(check, lambda d, u: u * (d + u + 1), capsys, "four")
-    assert not verdict(check, lambda d, u: 4 * u * (d + 1), capsys, "recurrent")
-    assert not verdict(check, lambda d, u: 4 * u * (d + u), capsys, "biases")
-    assert not verdict(check, unfinished, capsys, "not implemented yet")
+    assert verdict(check, lambda d, u: 4 * u * (d + u + 1), "Correct")
+    assert not verdict(check, lambda d, u: u * (d + u + 1), "four")
+    assert not verdict(check, lambda d, u: 4 * u * (d + 1), "recurrent")
+    assert not verdict(check, lambda d, u: 4 * u * (d + u), "biases")
+    assert not verdict(check, unfinished, "not implemented yet")
 
 
 def test_lstm_params_check_agrees_with_keras():
@@ -32,7 +25,7 @@ def test_lstm_params_check_agrees_with_keras():
     assert layer.count_params() == 4 * 16 * (40 + 16 + 1)
 
 
-def test_keep_last_check(capsys):
+def test_keep_last_check(verdict):
     check = exercises.check_08_keep_last
 
     def right(ids, n):
@@ -42,26 +35,26 @@ def test_keep_last_check(capsys):
             out[row, :len(last)] = last
         return out
 
-    assert verdict(check, right, capsys, "Correct")
-    assert not verdict(check, lambda ids, n: ids[:, -n:], capsys, "REAL tokens")
-    assert not verdict(check, lambda ids, n: ids[:, :n], capsys, "first 4")
+    assert verdict(check, right, "Correct")
+    assert not verdict(check, lambda ids, n: ids[:, -n:], "REAL tokens")
+    assert not verdict(check, lambda ids, n: ids[:, :n], "first 4")
 
     def pre_padded(ids, n):
         return np.stack([np.pad(row[row != 0][-n:], (n - len(row[row != 0][-n:]), 0)) for row in ids])
 
-    assert not verdict(check, pre_padded, capsys, "post-padding")
-    assert not verdict(check, unfinished, capsys, "not implemented yet")
+    assert not verdict(check, pre_padded, "post-padding")
+    assert not verdict(check, unfinished, "not implemented yet")
 
 
-def test_attention_entropy_check(capsys):
+def test_attention_entropy_check(verdict):
     check = exercises.check_08_attention_entropy
 
     def right(w):
         return -np.sum(np.where(w > 0, w * np.log(np.where(w > 0, w, 1)), 0), axis=-1)
 
-    assert verdict(check, right, capsys, "Correct")
-    assert not verdict(check, lambda w: -np.sum(w * np.log(w), axis=-1), capsys, "NaN")
-    assert not verdict(check, lambda w: right(w) / np.log(2), capsys, "bits")
-    assert not verdict(check, lambda w: -right(w), capsys, "sign")
-    assert not verdict(check, lambda w: right(np.swapaxes(w, -1, -2)), capsys, "per query")
-    assert not verdict(check, unfinished, capsys, "not implemented yet")
+    assert verdict(check, right, "Correct")
+    assert not verdict(check, lambda w: -np.sum(w * np.log(w), axis=-1), "NaN")
+    assert not verdict(check, lambda w: right(w) / np.log(2), "bits")
+    assert not verdict(check, lambda w: -right(w), "sign")
+    assert not verdict(check, lambda w: right(np.swapaxes(w, -1, -2)), "per query")
+    assert not verdict(check, unfinished, "not implemented yet")
