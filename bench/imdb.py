@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
 from helpers.classifier import IMDB_RECIPE, save_classifier, transformer_classifier  # noqa: E402
-from helpers.data import cache_dir, load_imdb, make_imdb_vectorizer, stratified_subset  # noqa: E402
+from helpers.data import _review_id, cache_dir, load_imdb, make_imdb_vectorizer, stratified_subset  # noqa: E402
 from helpers.training import length_buckets, predict_in_buckets, warmup_cosine  # noqa: E402
 
 KERAS_EXAMPLE = dict(vocab_size=20_000, seq_len=200, embed_dim=32, num_heads=2, ff_dim=32,
@@ -52,7 +52,7 @@ def movies_of_train_reviews():
     movies = []
     for label in ("neg", "pos"):
         urls = (root / f"urls_{label}.txt").read_text(encoding="utf-8").split()
-        ids = sorted(int(path.name.split("_", 1)[0]) for path in (root / label).glob("*.txt"))
+        ids = sorted(map(_review_id, (root / label).glob("*.txt")))
         movies += [urls[i] for i in ids]
     return np.array(movies)
 
@@ -117,7 +117,7 @@ def run_series(recipe, train_texts, train_labels, eval_texts, eval_labels):
         dropout=recipe["dropout"], pooling=recipe["pooling"], norm_first=recipe["norm_first"],
         token_dropout=recipe["token_dropout"], positions=recipe["positions"])
     batches = length_buckets(x_train, train_labels, batch_size=recipe["batch_size"], seed=0)
-    steps = recipe["epochs"] * -(-len(x_train) // recipe["batch_size"])
+    steps = recipe["epochs"] * int(batches.cardinality())
     schedule = warmup_cosine(recipe["learning_rate"], steps, int(recipe["warmup_fraction"] * steps))
     model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"]),
                   loss="binary_crossentropy", metrics=["accuracy"])

@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 import sacrebleu  # noqa: E402
 
 from helpers.data import load_spa_eng, split_by_english  # noqa: E402
+from helpers.training import warmup_cosine  # noqa: E402
 from helpers.translation import (  # noqa: E402
     BLEU_TOKENIZE,
     beam_search,
@@ -57,9 +58,7 @@ def main():
                                      shuffle=True, seed=0)
     val_data = translation_dataset(val[:2000], source_vectorizer, target_vectorizer, 256)
     steps = args.epochs * train_data.cardinality().numpy()
-    warmup = min(WARMUP, steps // 4)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, steps - warmup, warmup_target=PEAK_LR, warmup_steps=warmup)
+    schedule = warmup_cosine(PEAK_LR, int(steps), min(WARMUP, int(steps) // 4))
     model = transformer_translator(VOCAB, VOCAB, MAX_LENGTH, **MODEL)
     model.compile(keras.optimizers.Adam(schedule), loss=masked_loss, metrics=[masked_accuracy])
     print(f"{model.count_params():,} parameters, {steps:,} steps of {BATCH} pairs")

@@ -163,8 +163,6 @@ def transformer_classifier(vocab_size, seq_len, d_model=64, num_heads=4, d_ff=12
     if vocab_size < 2:
         raise ValueError(f"vocab_size must be >= 2 (padding and at least one token); got {vocab_size}")
     num_layers = _positive_int("num_layers", num_layers)
-    if pooling not in POOLINGS:
-        raise ValueError(f"pooling must be one of {POOLINGS}; got {pooling!r}")
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be a rate in [0, 1); got {dropout}")
     if not 0 <= token_dropout < 1:

@@ -146,8 +146,7 @@ def length_buckets(token_ids, labels, batch_size=32, seed=0, multiple=32, pool=5
         _positive(name, value)
     labels, lengths = np.asarray(labels), _lengths(token_ids)
     rng = np.random.default_rng(seed)
-    span = batch_size * pool
-    count = sum(-(-min(span, len(lengths) - start) // batch_size) for start in range(0, len(lengths), span))
+    count = -(-len(lengths) // batch_size)  # every pool but the last holds whole batches
     return _pipeline(token_ids, labels, lambda: _bucket(lengths, batch_size, rng, pool), count, multiple)
 
 

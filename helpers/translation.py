@@ -267,12 +267,12 @@ def _functions(model):
     return _COMPILED[model]
 
 
-def _check_ids(source_ids):
-    source_ids = np.asarray(source_ids)
-    if source_ids.ndim != 2 or not np.issubdtype(source_ids.dtype, np.integer):
-        raise ValueError(f"source_ids must be integer token ids (batch, n); got {source_ids.dtype} "
-                         f"array of shape {source_ids.shape}")
-    return source_ids.astype(np.int32)
+def _check_ids(name, ids):
+    ids = np.asarray(ids)
+    if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"{name} must be integer token ids (batch, n); got {ids.dtype} "
+                         f"array of shape {ids.shape}")
+    return ids.astype(np.int32)
 
 
 def _strip(rows, end_id):
@@ -294,7 +294,7 @@ def greedy_decode(model, source_ids, start_id, end_id, max_length=20, batch_size
     source_ids: (n, n_s) integer ids. Returns n lists of target token ids,
     without [start] and [end]: at most max_length - 1 tokens each.
     """
-    source_ids = _check_ids(source_ids)
+    source_ids = _check_ids("source_ids", source_ids)
     encode, log_probs = _functions(model)
     results = []
     for lo in range(0, len(source_ids), batch_size):
@@ -330,7 +330,7 @@ def beam_search(model, source_ids, start_id, end_id, max_length=20, width=4, len
     With width=1 this is greedy decoding. Returns n lists of token ids, as
     `greedy_decode`.
     """
-    source_ids = _check_ids(source_ids)
+    source_ids = _check_ids("source_ids", source_ids)
     width = _positive_int("width", width)
     encode, log_probs = _functions(model)
     results = []
@@ -405,8 +405,8 @@ def attention_maps(model, source_ids, target_ids):
     source_ids: (batch, n_s); target_ids: (batch, n_t), the decoder's input
     ([start] and the tokens so far). Returns NumPy (batch, layers, heads, n_t, n_s).
     """
-    context, mask = _encode(model, _check_ids(source_ids))
-    _, cross = _decode(model, _check_ids(target_ids), context, mask, return_attention_scores=True)
+    context, mask = _encode(model, _check_ids("source_ids", source_ids))
+    _, cross = _decode(model, _check_ids("target_ids", target_ids), context, mask, return_attention_scores=True)
     return np.stack([ops.convert_to_numpy(w) for w in cross], axis=1)
 
 
