@@ -577,9 +577,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
         batch, n_t = x.shape[0], x.shape[1]
         _check_shape("context", context.shape,
                      (batch or "batch", "n_s", self.cross_attention.w_k.kernel.shape[0]))
-        self_mask = causal_mask(ops.shape(x)[1])
-        if x_mask is not None:
-            self_mask = combine_masks(_key_padding_mask("x_mask", x_mask, batch, n_t), self_mask)
+        self_mask = None if x_mask is None else _key_padding_mask("x_mask", x_mask, batch, n_t)
         if context_mask is not None:
             context_mask = _key_padding_mask("context_mask", context_mask, batch, context.shape[1])
 
@@ -591,7 +589,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
             return norm(x + self.residual_dropout(out, training=training)), weights
 
         x, self_weights = sublayer(x, self.self_attention_norm, lambda h: self.self_attention(
-            h, h, attention_mask=self_mask, return_attention_scores=True))
+            h, h, attention_mask=self_mask, use_causal_mask=True, return_attention_scores=True))
         x, cross_weights = sublayer(x, self.cross_attention_norm, lambda h: self.cross_attention(
             h, context, attention_mask=context_mask, return_attention_scores=True))
         x, _ = sublayer(x, self.feed_forward_norm, lambda h: (self.feed_forward(h), None))
