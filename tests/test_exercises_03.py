@@ -27,35 +27,28 @@ def multi_head(x, w_q, w_k, w_v, w_o, num_heads, scale=None, project=True):
     return (heads @ w_o if project else heads), weights
 
 
-def verdict(check, fn, capsys, expected):
-    result = check(fn)
-    out = capsys.readouterr().out
-    assert expected in out, out
-    return result
-
-
-def test_split_heads_check(capsys):
+def test_split_heads_check(verdict):
     check = exercises.check_03_split_heads
-    assert verdict(check, split_heads, capsys, "Correct")
-    assert not verdict(check, lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1), capsys,
+    assert verdict(check, split_heads, "Correct")
+    assert not verdict(check, lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1),
                        "reshaped straight")
     assert not verdict(check, lambda x, h: x.reshape(*x.shape[:2], -1, h).transpose(0, 3, 1, 2),
-                       capsys, "interleaved")
-    assert not verdict(check, lambda x, h: x.reshape(*x.shape[:2], h, -1), capsys,
+                       "interleaved")
+    assert not verdict(check, lambda x, h: x.reshape(*x.shape[:2], h, -1),
                        "move the head axis")
-    assert not verdict(check, lambda x, h: split_heads(x, 3), capsys, "with 4 heads")
+    assert not verdict(check, lambda x, h: split_heads(x, 3), "with 4 heads")
 
 
-def test_merge_heads_check(capsys):
+def test_merge_heads_check(verdict):
     check = exercises.check_03_merge_heads
-    assert verdict(check, merge_heads, capsys, "Correct")
-    assert not verdict(check, lambda x: x.reshape(x.shape[0], x.shape[2], -1), capsys,
+    assert verdict(check, merge_heads, "Correct")
+    assert not verdict(check, lambda x: x.reshape(x.shape[0], x.shape[2], -1),
                        "without moving the head axis")
     assert not verdict(check, lambda x: x.transpose(0, 2, 3, 1).reshape(x.shape[0], x.shape[2], -1),
-                       capsys, "interleaved")
+                       "interleaved")
 
 
-def test_parameter_count_check(capsys):
+def test_parameter_count_check(verdict):
     check = exercises.check_03_parameter_count
 
     def count(without=()):
@@ -64,22 +57,22 @@ def test_parameter_count_check(capsys):
             return sum(v for name, v in parts.items() if name not in without)
         return fn
 
-    assert verdict(check, count(), capsys, "Correct")
-    assert not verdict(check, count(without=("b_qkv", "b_o")), capsys, "bias to every projection")
-    assert not verdict(check, lambda d, h, k: 3 * d * h * k + 3 * h * k, capsys, "left out the output")
-    assert not verdict(check, lambda d, h, k: 4 * d * h * k + 4 * h * k, capsys, "one entry per output")
-    assert not verdict(check, lambda d, h, k: 4 * d * d + 4 * d, capsys, "need not equal d_model")
-    assert not verdict(check, lambda d, h, k: 4 * d * k + 3 * k + d, capsys, "multiply by num_heads")
+    assert verdict(check, count(), "Correct")
+    assert not verdict(check, count(without=("b_qkv", "b_o")), "bias to every projection")
+    assert not verdict(check, lambda d, h, k: 3 * d * h * k + 3 * h * k, "left out the output")
+    assert not verdict(check, lambda d, h, k: 4 * d * h * k + 4 * h * k, "one entry per output")
+    assert not verdict(check, lambda d, h, k: 4 * d * d + 4 * d, "need not equal d_model")
+    assert not verdict(check, lambda d, h, k: 4 * d * k + 3 * k + d, "multiply by num_heads")
 
 
-def test_multi_head_attention_check(capsys):
+def test_multi_head_attention_check(verdict):
     check = exercises.check_03_multi_head_attention
-    assert verdict(check, multi_head, capsys, "Correct")
-    assert not verdict(check, lambda *a: multi_head(*a, scale=np.sqrt(a[0].shape[-1])), capsys,
+    assert verdict(check, multi_head, "Correct")
+    assert not verdict(check, lambda *a: multi_head(*a, scale=np.sqrt(a[0].shape[-1])),
                        "sqrt(d_model)")
-    assert not verdict(check, lambda *a: multi_head(*a, project=False), capsys, "W_O")
+    assert not verdict(check, lambda *a: multi_head(*a, project=False), "W_O")
 
     def one_head(x, w_q, w_k, w_v, w_o, num_heads):
         return multi_head(x, w_q, w_k, w_v, w_o, 1)
-    assert not verdict(check, one_head, capsys, "one head")
-    assert not verdict(check, lambda *a: multi_head(*a)[0], capsys, "must return (output, weights)")
+    assert not verdict(check, one_head, "one head")
+    assert not verdict(check, lambda *a: multi_head(*a)[0], "must return (output, weights)")
