@@ -14,7 +14,8 @@ TOKENS = ["the", "cat", "sat", "on", "mat"]
 
 
 def controls(panel):
-    return {child.description: child for child in panel.children[:-1]}
+    """The explorer's sliders by name (its `interactive` controls, without the save row or output)."""
+    return {child.description: child for child in panel.kwargs_widgets}
 
 
 def test_temperature_slider_shows_fresh_softmax():
@@ -64,8 +65,7 @@ def test_sliders_carry_css_hooks_for_browser_tests():
 
 
 def test_figure_explorer_calls_the_drawing_function_and_keeps_its_result():
-    import ipywidgets
-    import matplotlib.pyplot as plt
+    plt = matplotlib.pyplot
 
     waves = np.sin(np.arange(20)[:, None] / (1.0 + np.arange(4)))  # computed once
 
@@ -74,7 +74,7 @@ def test_figure_explorer_calls_the_drawing_function_and_keeps_its_result():
         plt.show()
         return waves[:, dimension]
 
-    panel = figure_explorer(draw, dimension=ipywidgets.IntSlider(min=0, max=3))
+    panel = figure_explorer(draw, dimension=widgets.IntSlider(min=0, max=3))
     controls(panel)["dimension"].value = 2
     assert panel.result is not None and np.array_equal(panel.result, waves[:, 2])
     assert "hosa-dimension" in controls(panel)["dimension"]._dom_classes
@@ -101,8 +101,7 @@ def words(n):
 def test_review_explorer_shows_a_window_around_the_query():
     weights = review_weights([30, 8])
     panel = review_explorer(weights, [words(30), words(8)], window=10)
-    sliders = panel.kwargs_widgets
-    values = {s.description: s for s in sliders}
+    values = controls(panel)
     values["layer"].value, values["head"].value, values["query"].value = 1, 2, 17
     view = panel.result
     assert np.array_equal(view.weights, weights[0][1, 2, 12:22, 12:22])
@@ -114,7 +113,7 @@ def test_review_explorer_shows_a_window_around_the_query():
 def test_review_explorer_window_stops_at_the_ends_and_fits_short_texts():
     weights = review_weights([30, 8])
     panel = review_explorer(weights, [words(30), words(8)], window=10)
-    values = {s.description: s for s in panel.kwargs_widgets}
+    values = controls(panel)
     values["query"].value = 29
     assert panel.result.query_tokens == tuple(words(30)[20:30]) and panel.result.query == 9
     values["review"].value = 1
@@ -125,7 +124,7 @@ def test_review_explorer_window_stops_at_the_ends_and_fits_short_texts():
 def test_review_explorer_of_one_head_has_review_and_query_sliders_only():
     weights = review_weights([9, 5], leading=())
     panel = review_explorer(weights, [words(9), words(5)], names=(), window=4, title="LSTM")
-    values = {s.description: s for s in panel.kwargs_widgets}
+    values = controls(panel)
     assert set(values) == {"review", "query"}
     values["query"].value = 6
     assert np.array_equal(panel.result.weights, weights[0][4:8, 4:8]), "the window centres on the query"
@@ -135,7 +134,7 @@ def test_save_button_writes_the_picture_shown(tmp_path):
     weights = review_weights([12], leading=(2,))
     panel = review_explorer(weights, [words(12)], names=("head",), window=6,
                             save_as="attention", save_dir=tmp_path / "figures")
-    values = {s.description: s for s in panel.kwargs_widgets}
+    values = controls(panel)
     values["head"].value, values["query"].value = 1, 4
     row = next(child for child in panel.children if isinstance(child, widgets.HBox))
     button, label = row.children
