@@ -72,11 +72,6 @@ def _figure(view, title, vmax=1.0):
     return fig
 
 
-def _draw(view, title, vmax=1.0):
-    _figure(view, title, vmax)
-    plt.show()
-
-
 def _save_button(panel, title_fn, controls, save_as, save_dir, vmax):
     """A "save PNG" button (class hosa-save) and a label that shows where it saved."""
     button = widgets.Button(description="save PNG", tooltip=f"save the picture to {save_dir}/")
@@ -130,7 +125,8 @@ def explorer(view_fn, title_fn, min_height="440px", save_as=None, save_dir=None,
     """
     def show(**values):
         view = view_fn(**values)
-        _draw(view, title_fn(**values), vmax)
+        _figure(view, title_fn(**values), vmax)
+        plt.show()
         return view
 
     panel = figure_explorer(show, min_height=min_height, **controls)
@@ -143,8 +139,9 @@ def explorer(view_fn, title_fn, min_height="440px", save_as=None, save_dir=None,
     return panel
 
 
-def _query_slider(n, value=0):
-    return widgets.IntSlider(value=value, min=0, max=n - 1, step=1, description="query",
+def _index_slider(name, size):
+    """A slider over the indices 0 .. size - 1 that redraws when released."""
+    return widgets.IntSlider(value=0, min=0, max=size - 1, step=1, description=name,
                              continuous_update=False)
 
 
@@ -171,7 +168,7 @@ def temperature_explorer(q, k, tokens, temperature=1.0):
         lambda temperature, query: f"softmax(QKᵀ / ({temperature:.1f}·√d_k))",
         temperature=widgets.FloatSlider(value=temperature, min=0.1, max=5.0, step=0.1,
                                         description="temperature", continuous_update=False),
-        query=_query_slider(len(tokens)),
+        query=_index_slider("query", len(tokens)),
     )
 
 
@@ -192,10 +189,8 @@ def weights_explorer(weights, tokens, names, key_tokens=None, title="Attention w
         raise ValueError(f"tokens must name the (n_q, n_k) = {(n_q, n_k)} positions; got "
                          f"{len(tokens)} query and {len(key_tokens)} key tokens")
     tokens, key_tokens = tuple(tokens), tuple(key_tokens)
-    controls = {name: widgets.IntSlider(value=0, min=0, max=size - 1, description=name,
-                                        continuous_update=False)
-                for name, size in zip(names, weights.shape[:-2])}
-    controls["query"] = _query_slider(n_q)
+    controls = {name: _index_slider(name, size) for name, size in zip(names, weights.shape[:-2])}
+    controls["query"] = _index_slider("query", n_q)
 
     def view(query, **index):
         return View(weights[tuple(index[name] for name in names)], query, tokens, key_tokens)
@@ -237,12 +232,9 @@ def review_explorer(weights, tokens, names=("layer", "head"), window=20, title="
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
         raise ValueError(f"window must be a positive int; got {window!r}")
     tokens = [tuple(str(t) for t in words) for words in tokens]
-    controls = {"review": widgets.IntSlider(value=0, min=0, max=len(weights) - 1, description="review",
-                                            continuous_update=False)}
-    controls.update({name: widgets.IntSlider(value=0, min=0, max=size - 1, description=name,
-                                             continuous_update=False)
-                     for name, size in zip(names, leading)})
-    controls["query"] = _query_slider(len(tokens[0]))
+    controls = {"review": _index_slider("review", len(weights))}
+    controls.update({name: _index_slider(name, size) for name, size in zip(names, leading)})
+    controls["query"] = _index_slider("query", len(tokens[0]))
 
     def fit_query(change):
         controls["query"].max = len(tokens[change["new"]]) - 1
