@@ -24,6 +24,7 @@ import numpy as np
 import keras
 from keras import ops
 
+from helpers.data import write_whole
 from helpers.layers import PositionalEmbedding, TransformerEncoderBlock
 from helpers.masks import _positive_int
 
@@ -257,9 +258,10 @@ def save_classifier(model, vectorizer, path):
             f"its output_sequence_length is {seq_len}"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
-    vocabulary_path = _vocabulary_path(path)
-    vocabulary_path.write_text(json.dumps(vectorizer.get_vocabulary()), encoding="utf-8")
+    vocabulary = json.dumps(vectorizer.get_vocabulary())
+    vocabulary_path = write_whole(_vocabulary_path(path),
+                                  lambda tmp: tmp.write_text(vocabulary, encoding="utf-8"))
+    write_whole(path, model.save)  # last: a reader that sees the model finds its vocabulary
     return path, vocabulary_path
 
 

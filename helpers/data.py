@@ -48,6 +48,7 @@ __all__ = [
     "cache_dir",
     "is_cached",
     "seed",
+    "write_whole",
     "load_imdb",
     "imdb_standardize",
     "make_imdb_vectorizer",
@@ -300,6 +301,23 @@ def _swap_in(new, dest, scratch):
     if dest.exists():
         dest.rename(scratch / f"old-{dest.name}")
     new.rename(dest)
+
+
+def write_whole(path, write):
+    """Call write(tmp) on a temporary file beside `path`, then rename it to `path`.
+
+    Readers that wait for `path` to exist (a model cache shared by two
+    kernels at once) never see a half-written file. The temporary name keeps
+    the suffix (Keras insists on ".keras"). Returns `path`.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 def _check_extracted(archive, tree, problems, fix):

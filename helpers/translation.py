@@ -20,7 +20,7 @@ import numpy as np
 import keras
 from keras import ops
 
-from helpers.data import spa_standardize
+from helpers.data import spa_standardize, write_whole
 from helpers.layers import PositionalEmbedding, TransformerDecoderBlock, TransformerEncoderBlock
 from helpers.masks import _positive_int
 
@@ -443,13 +443,13 @@ def save_translator(path, model, source_vectorizer, target_vectorizer):
     if path.suffix != ".keras":
         raise ValueError(f"path must end in .keras; got {str(path)!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
-    meta = {
+    meta = json.dumps({
         "source_vocabulary": source_vectorizer.get_vocabulary(),
         "target_vocabulary": target_vectorizer.get_vocabulary(),
         "max_length": source_vectorizer.get_config()["output_sequence_length"],
-    }
-    _vocab_path(path).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    }, ensure_ascii=False)
+    write_whole(_vocab_path(path), lambda tmp: tmp.write_text(meta, encoding="utf-8"))
+    write_whole(path, model.save)  # last: a reader that sees the model finds its vocabularies
 
 
 def load_translator(path):
