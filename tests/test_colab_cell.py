@@ -51,7 +51,7 @@ def test_does_nothing_where_helpers_is_installed(tmp_path):
 @pytest.fixture(scope="module")
 def colab_like_python(throwaway_python):
     """A Python with ipywidgets 7.7 (as Colab has) and no `helpers`."""
-    return throwaway_python("colab", "ipywidgets==7.7.*", system_site_packages=False)
+    return throwaway_python("colab", "ipywidgets==7.7.*", see_running_packages=False)
 
 
 def test_without_a_source_says_what_to_do(colab_like_python, tmp_path):

@@ -1,4 +1,5 @@
-"""requirements.txt (pip) and environment.yml (conda) list the same packages."""
+"""The set-up: requirements.txt (pip) and environment.yml (conda) agree; README commands and CI agree."""
+import sys
 from pathlib import Path
 
 import yaml
@@ -31,3 +32,25 @@ def test_environment_yml_lists_the_same_packages_as_requirements_txt():
 def test_environment_pins_python_311():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert "python=3.11" in env["dependencies"]
+
+
+def readme_command(number):
+    sys.path.insert(0, str(ROOT / ".ci"))
+    try:
+        from readme_command import command
+    finally:
+        sys.path.pop(0)
+    return command(number)
+
+
+def test_both_readme_commands_install_into_a_fresh_virtual_environment():
+    venv_and_install = ("python -m venv .venv && . .venv/bin/activate && "
+                        "python -m pip install -r requirements.txt -e . && ")
+    assert readme_command(1).startswith(venv_and_install) and readme_command(1).endswith("jupyter lab notebooks/")
+    assert readme_command(2).startswith(venv_and_install) and readme_command(2).endswith("python -m pytest")
+
+
+def test_ci_runs_readme_command_2_in_a_new_virtual_environment():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "command=$(python3 .ci/readme_command.py 2)" in ci
+    assert ci.index("rm -rf .venv") < ci.index('bash -c "$command"')

@@ -1,8 +1,8 @@
 """The explorers work with ipywidgets 7.7, what Google Colab ships.
 
-A throwaway virtual environment (with this machine's packages, so `helpers`
-and its other dependencies are there) gets ipywidgets 7.7 from the package
-index; the test then checks that every ipywidgets name `helpers/widgets.py`
+A throwaway virtual environment gets ipywidgets 7.7 from the package index
+and then sees, after its own, the packages of the interpreter that runs the
+tests (so `helpers` and its other dependencies are there); the test then checks that every ipywidgets name `helpers/widgets.py`
 uses exists there, and drives the explorers from that interpreter.
 """
 import re
@@ -37,7 +37,7 @@ DRIVE = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def python_with_ipywidgets_7(throwaway_python):
-    return throwaway_python("ipywidgets7", "ipywidgets==7.7.*", system_site_packages=True)
+    return throwaway_python("ipywidgets7", "ipywidgets==7.7.*", see_running_packages=True)
 
 
 def test_explorers_run_on_ipywidgets_7_7(python_with_ipywidgets_7, tmp_path):
