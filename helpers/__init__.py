@@ -1,7 +1,8 @@
 """Hands-On Self-Attention: what the notebooks teach once and reuse later.
 
 One module per idea: `attention` (NumPy scaled dot-product attention),
-`plots` (heatmaps), `widgets` (slider explorers), `exercises` (self-checks),
+`plots` (heatmaps), `frames` (figures that redraw fast), `widgets` (slider
+explorers), `exercises` (self-checks),
 `masks` (padding and causal masks), `layers` (attention as Keras layers),
 `training` (schedules), `classifier` (IMDB), `translation` (encoder-decoder),
 `mode` (quick vs full sizes), `data` (real data sets, offline first).

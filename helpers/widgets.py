@@ -1,32 +1,40 @@
 """Slider explorers for attention pictures.
 
 Built only from ipywidgets API common to 7.7 (what Colab ships) and 8:
-`interactive`, `IntSlider`, `FloatSlider`, `Dropdown`, `Layout`. Anything a
-slider does not change is computed once, outside the drawing function; the
-drawing function only indexes it. `interactive` clears its output with
-`wait=True`, so the old picture stays until the new one is ready (no flicker),
-and the output has a fixed minimum height so the page does not jump.
+`interactive`, `IntSlider`, `FloatSlider`, `Dropdown`, `Image`, `Layout`.
+Anything a slider does not change is computed once, outside the drawing
+function; the drawing function only indexes it. The picture is drawn once
+for each set of tokens and then only changed in place
+(`helpers.frames.LiveFigure`): a slider move repaints the insides of the
+heatmap and bar chart and their titles, in 10-30 ms instead of the
+200-400 ms a new figure costs, and a frame seen before comes from memory. The frame goes to an `Image` widget
+as PNG bytes, which the browser swaps in place: the old picture stays until
+the new one is there (no flicker), and the page does not jump.
 
 Every explorer returns the `interactive` widget. Its `.result` holds what is
-drawn now (a `View`; for `figure_explorer`, whatever its drawing function
+drawn now (a `View`; for `figure_explorer`, whatever its update function
 returns), so a test can set `children[i].value` and compare the shown
-weights with a fresh computation. Given `save_as`, an explorer also has a
-"save PNG" button (`Button`, `Label`: common to 7.7 and 8) that writes the
-picture shown to `<save_dir>/<save_as>_<control values>.png`.
+weights with a fresh computation; `.frames.last_png` is the PNG shown.
+Given `save_as`, an explorer also has a "save PNG" button (`Button`,
+`Label`: common to 7.7 and 8) that writes the picture shown, drawn afresh at
+120 dpi, to `<save_dir>/<save_as>_<control values>.png`.
 """
+import math
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from helpers.attention import attention_scores, softmax
-from helpers.plots import attention_heatmap
+from helpers.frames import Frames, LiveFigure, Recent
 
-__all__ = ["View", "explorer", "figure_explorer", "temperature_explorer", "weights_explorer",
-           "review_explorer"]
+__all__ = ["View", "AttentionPicture", "explorer", "figure_explorer", "temperature_explorer",
+           "weights_explorer", "review_explorer"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,8 @@ class View:
     """What an explorer shows: the (n_q, n_k) weights drawn and the chosen query row.
 
     first: the position, in the whole text, of the first query shown (0 unless
-    the view is a window of a longer text).
+    the view is a window of a longer text). top: the top of the colour scale
+    and of the bars (None: the explorer's vmax).
     """
 
     weights: np.ndarray
@@ -42,6 +51,7 @@ class View:
     query_tokens: tuple
     key_tokens: tuple
     first: int = 0
+    top: float = None
 
     @property
     def row(self):
@@ -49,27 +59,63 @@ class View:
         return self.weights[self.query]
 
 
-def _figure(view, title, vmax=1.0):
-    """The heatmap of `view` beside the bar chart of its query's row, as a new figure.
+class AttentionPicture:
+    """The explorer's picture of a `View`: its heatmap beside the bar chart of its query's row.
 
-    vmax: the top of the colour scale and of the bars; None: the largest weight shown.
+    Heatmap: queries (rows) against keys (columns), tokens on both axes, a
+    colour bar, the query's row outlined in red. Bars: the query's weights
+    over the keys (their values, rather than numbers written in the cells:
+    each number drawn costs about 1 ms a frame). One picture serves every
+    view with these tokens and colour scale, 0 to `top`; `png` draws a view.
+    dpi: 100 on screen.
     """
-    top = max(float(np.max(view.weights)), 1e-9) if vmax is None else vmax
-    height = max(4.2, 1.6 + 0.2 * len(view.query_tokens))  # rows stay readable for long windows
-    fig, (left, right) = plt.subplots(
-        1, 2, figsize=(11, height), gridspec_kw={"width_ratios": [1.25, 1]})
-    attention_heatmap(view.weights, view.query_tokens, view.key_tokens, ax=left,
-                      title=title, vmax=top, highlight_query=view.query)
-    keys = range(len(view.key_tokens))
-    right.bar(keys, view.row, color="tab:blue")
-    right.set_xticks(keys, view.key_tokens, rotation=60, ha="right")
-    right.set_ylim(0, top)
-    right.set_xlabel("key token (attended to)")
-    right.set_ylabel("weight")
-    right.set_title(f"query {view.first + view.query}: '{view.query_tokens[view.query]}' "
-                    f"(weights sum to {view.row.sum():.2f})")
-    fig.tight_layout()
-    return fig
+
+    WIDTH = 11.0  # inches
+
+    def __init__(self, query_tokens, key_tokens, top, dpi=100):
+        n_q, n_k = len(query_tokens), len(key_tokens)
+        figure = Figure(figsize=(self.WIDTH, max(4.2, 1.6 + 0.2 * n_q)), dpi=dpi)  # rows stay readable
+        self.heat, self.bar_axes = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.25, 1]})
+        self.image = self.heat.imshow(np.zeros((n_q, n_k)), cmap="viridis", vmin=0.0, vmax=top, aspect="auto")
+        figure.colorbar(self.image, ax=self.heat, label="weight")
+        self.heat.set_xticks(range(n_k), key_tokens, rotation=60, ha="right")
+        self.heat.set_yticks(range(n_q), query_tokens)
+        self.heat.set(xlabel="key token (attended to)", ylabel="query token (attending)")
+        self.outline = self.heat.add_patch(
+            Rectangle((-0.5, -0.5), n_k, 1.0, fill=False, edgecolor="red", linewidth=2.0))
+        self.bars = self.bar_axes.bar(range(n_k), np.zeros(n_k), color="tab:blue")
+        self.bar_axes.set_xticks(range(n_k), key_tokens, rotation=60, ha="right")
+        self.bar_axes.set(xlim=(-0.5, n_k - 0.5), ylim=(0.0, top), xlabel="key token (attended to)",
+                          ylabel="weight")
+        for ax in (self.heat, self.bar_axes):
+            ax.set_title("Title")  # one line, as every frame's: the layout leaves it room
+        figure.tight_layout()
+        self.live = LiveFigure(figure, (self.heat, self.bar_axes))
+
+    @property
+    def figure(self):
+        return self.live.figure
+
+    def png(self, view, title):
+        """PNG bytes of `view` under `title`."""
+        self.set_frame(view, title)
+        return self.live.png()
+
+    def set_frame(self, view, title):
+        """The weights, the query's outline and bars, and both titles of `view` (nothing drawn)."""
+        self.image.set_data(view.weights)
+        self.outline.set_y(view.query - 0.5)
+        for bar, weight in zip(self.bars, view.row):
+            bar.set_height(weight)
+        self.heat.set_title(title)
+        self.bar_axes.set_title(f"query {view.first + view.query}: '{view.query_tokens[view.query]}' "
+                                f"(weights sum to {view.row.sum():.2f})")
+
+
+def _layout(view, vmax):
+    """What an AttentionPicture is built for: the tokens on both axes and the top of the colour scale."""
+    return (tuple(map(str, view.query_tokens)), tuple(map(str, view.key_tokens)),
+            vmax if view.top is None else view.top)
 
 
 def _save_button(panel, title_fn, controls, save_as, save_dir, vmax):
@@ -83,60 +129,161 @@ def _save_button(panel, title_fn, controls, save_as, save_dir, vmax):
         suffix = "_".join(f"{name}{value}" for name, value in values.items())
         path = Path(save_dir) / f"{save_as}_{suffix}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig = _figure(panel.result, title_fn(**values), vmax)
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
+        picture = AttentionPicture(*_layout(panel.result, vmax), dpi=120)
+        picture.set_frame(panel.result, title_fn(**values))
+        picture.figure.savefig(path)
         saved.value = f"saved {path}"
 
     button.on_click(save)
     return widgets.HBox([button, saved])
 
 
-def figure_explorer(draw_fn, min_height="440px", **controls):
-    """An `interactive` that calls `draw_fn(**values)` each time a control moves.
+def _controlled(show, controls):
+    """An `interactive` (class hosa-explorer) over `controls` whose picture is an `Image` widget.
 
-    draw_fn: draws one figure for the controls' current values (and shows
-    it, e.g. with plt.show()); what it returns becomes the panel's `.result`.
-    For pictures other than the heatmap and bar chart of `explorer`.
-    controls: name -> ipywidgets control (each gets the CSS class
-    `hosa-<name>`, a stable hook for browser tests).
+    show(**values) returns (PNG bytes, result); the bytes go to the Image
+    (class hosa-picture), which the browser swaps in place (no output
+    cleared, no flicker), the result to `.result`. The `interactive`'s own
+    output stays below for error messages. Each control gets the class hosa-<name>.
     """
+    picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+    picture.add_class("hosa-picture")
     for name, control in controls.items():
         control.add_class(f"hosa-{name}")
         control.style = {"description_width": "initial"}
-    panel = widgets.interactive(draw_fn, **controls)
+
+    def shown(**values):
+        picture.value, result = show(**values)
+        return result
+
+    panel = widgets.interactive(shown, **controls)
     panel.add_class("hosa-explorer")
-    panel.out.layout = widgets.Layout(min_height=min_height)
+    panel.children = (*panel.children[:-1], picture, panel.out)
     return panel
 
 
-def explorer(view_fn, title_fn, min_height="440px", save_as=None, save_dir=None, vmax=1.0, **controls):
-    """An `interactive` that draws `view_fn(**values)` each time a control moves.
+def figure_explorer(build, figsize=(11.0, 4.5), **controls):
+    """An `interactive` over a picture of your own, drawn once and changed in place as the controls move.
+
+    build(figure): draws into `figure` (a matplotlib `Figure`, figsize
+    inches) everything the controls do not change (Axes, labels, fixed
+    limits, colour bars) and the artists they do, and returns
+    update(**values), which sets those artists for the controls' values
+    (`set_data`, `set_height`, `set_title`, ...) and returns what becomes the
+    panel's `.result`. update must not change limits or ticks: each move
+    repaints only the insides and titles of the figure's Axes (colour bars
+    excepted). controls: name -> ipywidgets control (each gets the CSS class
+    `hosa-<name>`, a stable hook for browser tests).
+    """
+    figure = Figure(figsize=figsize)
+    update = build(figure)
+    live = LiveFigure(figure, [ax for ax in figure.axes if ax.get_label() != "<colorbar>"])
+
+    def draw(key):
+        with live.lock:
+            update(**dict(key))
+            return live.png()
+
+    frames, shown = Frames(draw), {}
+
+    def show(**values):
+        png = frames.get(tuple(values.items()))
+        with live.lock:
+            result = update(**values)
+        frames.ahead(_next_keys(controls, values, shown.get("values")))
+        shown["values"] = values
+        return png, result
+
+    panel = _controlled(show, controls)
+    panel.frames = frames
+    return panel
+
+
+def explorer(view_fn, title_fn, save_as=None, save_dir=None, vmax=1.0, **controls):
+    """An `interactive` that shows `view_fn(**values)` each time a control moves.
 
     view_fn: returns the `View` to draw for the controls' current values.
     title_fn: returns the heatmap's title for the same values.
     save_as: a file stem; given, a "save PNG" button (class hosa-save) writes
     the picture shown to `save_dir`/<save_as>_<name><value>_....png and shows
     the path (save_dir default: `helpers.data.cache_dir()`/figures, data/figures).
-    vmax: the top of the colour scale and of the bars (None: the largest
-    weight in the picture, for weights spread over many keys).
+    vmax: the top of the colour scale and of the bars, unless a View sets its own `top`.
     controls: name -> ipywidgets control (each gets the CSS class
     `hosa-<name>`, a stable hook for browser tests).
     """
-    def show(**values):
-        view = view_fn(**values)
-        _figure(view, title_fn(**values), vmax)
-        plt.show()
-        return view
+    pictures, shelf = Recent(16), threading.Lock()
 
-    panel = figure_explorer(show, min_height=min_height, **controls)
+    def picture_for(layout):
+        with shelf:
+            picture = pictures.get(layout)
+        if picture is None:
+            built = AttentionPicture(*layout)
+            with shelf:
+                picture = pictures.get(layout) or built
+                pictures.put(layout, picture)
+        return picture
+
+    def draw(key):
+        values = dict(key)
+        view = view_fn(**values)
+        picture = picture_for(_layout(view, vmax))
+        with picture.live.lock:
+            return picture.png(view, title_fn(**values))
+
+    frames, shown = Frames(draw), {}
+
+    def show(**values):
+        png = frames.get(tuple(values.items()))
+        frames.ahead(_next_keys(controls, values, shown.get("values")))
+        shown["values"] = values
+        return png, view_fn(**values)
+
+    panel = _controlled(show, controls)
+    panel.frames = frames
     if save_as is not None:
         if save_dir is None:
             from helpers.data import cache_dir
             save_dir = cache_dir() / "figures"
         row = _save_button(panel, title_fn, controls, save_as, save_dir, vmax)
-        panel.children = (*panel.children[:-1], row, panel.children[-1])
+        panel.children = (*panel.children[:-2], row, *panel.children[-2:])
     return panel
+
+
+def _options(dropdown):
+    return [option[1] if isinstance(option, tuple) else option for option in dropdown.options]
+
+
+def _position(control, value):
+    """Where `value` sits on the control: itself on a slider, its option's index on a dropdown."""
+    return _options(control).index(value) if isinstance(control, widgets.Dropdown) else value
+
+
+def _steps(control, value):
+    """[one step up, one step down] from `value` on a slider, or the neighbouring options (those that exist)."""
+    if isinstance(control, widgets.Dropdown):
+        options, i = _options(control), _options(control).index(value)
+        return [options[j] for j in (i + 1, i - 1) if 0 <= j < len(options)]
+    up, down = value + control.step, value - control.step
+    if isinstance(value, float):  # as the browser will send them: 0.7 + 0.1 is 0.7999999999999999
+        up, down = round(up, 10), round(down, 10)
+    return [v for v in (up, down) if control.min <= v <= control.max]
+
+
+def _next_keys(controls, values, before):
+    """Frame keys one step from `values` on each control, the likeliest first: where a student goes next.
+
+    before: the values shown before these. The control that moved, in the
+    direction it moved, comes first; then one step either way on the others.
+    """
+    keys = []
+    for name, control in controls.items():
+        steps = [tuple({**values, name: value}.items()) for value in _steps(control, values[name])]
+        if before is not None and before[name] != values[name]:
+            went_up = _position(control, values[name]) > _position(control, before[name])
+            keys[:0] = steps if went_up else steps[::-1]
+        else:
+            keys += steps
+    return keys
 
 
 def _index_slider(name, size):
@@ -209,11 +356,16 @@ def review_explorer(weights, tokens, names=("layer", "head"), window=20, title="
     weights: one array per text r, shape (*leading, n_r, n_r), its leading
     axes named by `names` (the same sizes for every text); tokens: one list
     of n_r words per text (real tokens only: no padding). Sliders: review,
-    one per name, and query (0 to n_r - 1). The picture shows the `window`
+    one per name, and query (0 to n_r - 1). The picture shows `window`
     tokens around the query on both axes, so it stays readable for long
     texts; the bar chart's weights sum to the share of the query's attention
-    that falls inside the window. Weights spread over hundreds of keys are
-    small, so the colour scale runs up to the largest weight shown.
+    that falls inside the window. The window moves in steps of half its
+    width, placed so that a quarter of it (rounded down) or more lies on each side of the
+    query (except at the ends of the text): moving the query, layer or head
+    inside one window keeps its tokens, and the picture answers at once.
+    Weights spread over hundreds of keys are small, so the colour scale runs
+    up to the largest weight of that window in any layer and head (the same
+    colour is the same weight across layers and heads).
     save_as, save_dir: see `explorer`.
     """
     weights = [np.asarray(w) for w in weights]
@@ -241,17 +393,24 @@ def review_explorer(weights, tokens, names=("layer", "head"), window=20, title="
 
     controls["review"].observe(fit_query, names="value")
 
+    step = max(1, window // 2)
+
     def bounds(review, query):
         n = len(tokens[review])
-        start = min(max(0, query - window // 2), max(0, n - window))
+        start = step * math.floor((query - (window - 1) / 2) / step + 0.5)
+        start = min(max(0, start), max(0, n - window))
         return start, min(n, start + window)
+
+    @lru_cache(maxsize=1024)
+    def top_of(review, start, end):
+        return max(float(weights[review][..., start:end, start:end].max()), 1e-9)
 
     def view(review, query, **index):
         query = min(query, len(tokens[review]) - 1)
         start, end = bounds(review, query)
         matrix = weights[review][tuple(index[name] for name in names)][start:end, start:end]
         words = tokens[review][start:end]
-        return View(matrix, query - start, words, words, first=start)
+        return View(matrix, query - start, words, words, first=start, top=top_of(review, start, end))
 
     def title_of(review, query, **index):
         start, end = bounds(review, min(query, len(tokens[review]) - 1))
@@ -259,4 +418,4 @@ def review_explorer(weights, tokens, names=("layer", "head"), window=20, title="
                  f"tokens {start}-{end - 1} of {len(tokens[review])}"]
         return f"{title}: " + ", ".join(parts)
 
-    return explorer(view, title_of, save_as=save_as, save_dir=save_dir, vmax=None, **controls)
+    return explorer(view, title_of, save_as=save_as, save_dir=save_dir, **controls)

@@ -1,14 +1,15 @@
 """Drive the explorers from the kernel: set a slider, read back what is shown."""
 import ipywidgets as widgets
-import matplotlib
-import matplotlib.pyplot
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from helpers.attention import softmax
-from helpers.widgets import figure_explorer, review_explorer, temperature_explorer, weights_explorer
+from helpers.frames import png_pixels
+from helpers.widgets import (AttentionPicture, View, _next_keys, explorer, figure_explorer, review_explorer,
+                             temperature_explorer, weights_explorer)
 
-matplotlib.use("Agg")
 RNG = np.random.default_rng(1)
 TOKENS = ["the", "cat", "sat", "on", "mat"]
 
@@ -48,6 +49,38 @@ def test_query_slider_does_not_recompute_weights():
     assert panel.result.weights is before
 
 
+def test_explorer_takes_tokens_as_lists_too():
+    weights = softmax(RNG.normal(size=(2, 5, 5)))
+    panel = explorer(lambda example, query: View(weights[example], query, TOKENS, TOKENS),  # lists, not tuples
+                     lambda example, query: f"example {example}",
+                     example=widgets.IntSlider(min=0, max=1), query=widgets.IntSlider(min=0, max=4))
+    controls(panel)["example"].value = 1
+    assert np.array_equal(panel.result.weights, weights[1])
+    assert panel.frames.last_png.startswith(b"\x89PNG")
+
+
+def test_the_next_frames_are_drawn_ahead_the_last_move_first():
+    weights = softmax(RNG.normal(size=(3, 5, 5)))
+    panel = weights_explorer(weights, TOKENS, ("head",))
+    values = controls(panel)
+    values["query"].value = 2
+    panel.frames.wait()
+    for head, query in [(0, 3), (0, 1), (1, 2)]:  # one step from (head 0, query 2) on each slider
+        assert (("head", head), ("query", query)) in panel.frames
+    assert (("head", 2), ("query", 2)) not in panel.frames, "two steps away is not drawn ahead"
+
+
+def test_next_keys_put_the_control_that_moved_first_in_its_direction():
+    sliders = {"layer": widgets.IntSlider(min=0, max=3), "query": widgets.IntSlider(min=0, max=9),
+               "kind": widgets.Dropdown(options=["a", "b", "c"])}
+    keys = _next_keys(sliders, {"layer": 1, "query": 4, "kind": "b"}, before={"layer": 1, "query": 5, "kind": "b"})
+    assert [dict(key) for key in keys[:2]] == [{"layer": 1, "query": 3, "kind": "b"},
+                                               {"layer": 1, "query": 5, "kind": "b"}]
+    assert {(k["layer"], k["kind"]) for k in map(dict, keys[2:])} == {(2, "b"), (0, "b"), (1, "c"), (1, "a")}
+    temperature = {"t": widgets.FloatSlider(min=0.1, max=5.0, step=0.1)}
+    assert [dict(key)["t"] for key in _next_keys(temperature, {"t": 0.7}, None)] == [0.8, 0.6]
+
+
 def test_weights_explorer_indexes_layer_and_head():
     weights = softmax(RNG.normal(size=(2, 3, 5, 5)))
     panel = weights_explorer(weights, TOKENS, ("layer", "head"))
@@ -64,22 +97,43 @@ def test_sliders_carry_css_hooks_for_browser_tests():
     assert "hosa-explorer" in panel._dom_classes
 
 
-def test_figure_explorer_calls_the_drawing_function_and_keeps_its_result():
-    plt = matplotlib.pyplot
+def wave_builder(calls):
+    """A figure_explorer build function over sine waves computed once; counts update calls in `calls`."""
+    waves = np.sin(np.arange(20)[:, None] / (1.0 + np.arange(4)))
 
-    waves = np.sin(np.arange(20)[:, None] / (1.0 + np.arange(4)))  # computed once
+    def build(fig):
+        ax = fig.subplots()
+        (line,) = ax.plot(waves[:, 0])
+        ax.set(xlabel="position", ylabel="value", ylim=(-1.1, 1.1))
 
-    def draw(dimension):
-        plt.plot(waves[:, dimension])
-        plt.show()
-        return waves[:, dimension]
+        def update(dimension):
+            calls.append(dimension)
+            line.set_ydata(waves[:, dimension])
+            ax.set_title(f"dimension {dimension}")
+            return waves[:, dimension]
 
-    panel = figure_explorer(draw, dimension=widgets.IntSlider(min=0, max=3))
+        return update
+
+    return build, waves
+
+
+def test_figure_explorer_calls_update_and_keeps_its_result():
+    calls = []
+    build, waves = wave_builder(calls)
+    panel = figure_explorer(build, dimension=widgets.IntSlider(min=0, max=3))
     controls(panel)["dimension"].value = 2
-    assert panel.result is not None and np.array_equal(panel.result, waves[:, 2])
+    assert calls[0] == 0 and 2 in calls, "update is called for the first values and each new one"
+    assert np.array_equal(panel.result, waves[:, 2])
     assert "hosa-dimension" in controls(panel)["dimension"]._dom_classes
     assert "hosa-explorer" in panel._dom_classes
-    assert panel.out.layout.min_height == "440px"
+
+
+def test_the_picture_widget_holds_the_frame_shown():
+    panel = temperature_explorer(np.eye(5), np.eye(5), TOKENS)
+    picture = next(child for child in panel.children if isinstance(child, widgets.Image))
+    controls(panel)["query"].value = 2
+    assert "hosa-picture" in picture._dom_classes and picture.format == "png"
+    assert bytes(picture.value) == panel.frames.last_png and panel.frames.last_png.startswith(b"\x89PNG")
 
 
 def test_token_count_mismatch_is_named():
@@ -104,10 +158,24 @@ def test_review_explorer_shows_a_window_around_the_query():
     values = controls(panel)
     values["layer"].value, values["head"].value, values["query"].value = 1, 2, 17
     view = panel.result
-    assert np.array_equal(view.weights, weights[0][1, 2, 12:22, 12:22])
-    assert view.query_tokens == tuple(words(30)[12:22]) and view.query_tokens[view.query] == "w17"
+    # Windows start at multiples of 5 (half the width); 15-24 puts w17 nearest the middle.
+    assert np.array_equal(view.weights, weights[0][1, 2, 15:25, 15:25])
+    assert view.query_tokens == tuple(words(30)[15:25]) and view.query_tokens[view.query] == "w17"
     assert view.first + view.query == 17, "the window knows where it sits in the review"
-    assert np.array_equal(view.row, weights[0][1, 2, 17, 12:22])
+    assert np.array_equal(view.row, weights[0][1, 2, 17, 15:25])
+    assert view.top == weights[0][:, :, 15:25, 15:25].max(), "one colour scale for every layer and head"
+
+
+def test_review_explorer_keeps_its_window_while_the_query_moves_inside_it():
+    panel = review_explorer(review_weights([60]), [words(60)], window=24)
+    starts = {}
+    for query in range(60):
+        controls(panel)["query"].value = query
+        view = panel.result
+        starts[query] = view.first
+        before, after = view.query, len(view.query_tokens) - 1 - view.query
+        assert min(before, after) >= 6 or view.first in (0, 36), (query, view.first)
+    assert sorted(set(starts.values())) == [0, 12, 24, 36]
 
 
 def test_review_explorer_window_stops_at_the_ends_and_fits_short_texts():
@@ -156,8 +224,50 @@ def test_review_explorer_rejects_weights_that_do_not_fit_the_tokens():
         review_explorer(review_weights([5]), [words(5)], window=0)
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    """Each explorer draws figures that Agg keeps open; close them after every test."""
-    yield
-    matplotlib.pyplot.close("all")
+def fresh_picture(panel, title):
+    """Pixels of the panel's current view drawn in full on a new AttentionPicture (no blitting, no memory)."""
+    view = panel.result
+    picture = AttentionPicture(view.query_tokens, view.key_tokens, view.top if view.top is not None else 1.0)
+    picture.set_frame(view, title)
+    return picture.live.full_draw()
+
+
+def assert_shown_equals(panel, expected_rgba):
+    shown = png_pixels(panel.frames.last_png)
+    assert shown.shape == expected_rgba[..., :3].shape
+    differ = np.any(shown != expected_rgba[..., :3], axis=-1)
+    assert not differ.any(), f"{differ.sum()} pixels differ from a fresh full draw"
+
+
+def test_fast_frames_equal_a_fresh_full_draw_pixel_for_pixel():
+    q, k = RNG.normal(size=(6, 4)), RNG.normal(size=(6, 4))
+    panel = temperature_explorer(q, k, ["the", "cat", "sat", "on", "the", "mat"])
+    values = controls(panel)
+    for temperature, query in [(0.3, 5), (2.0, 0), (4.2, 3), (0.3, 5), (1.0, 2)]:  # with a revisit
+        values["temperature"].value, values["query"].value = temperature, query
+        assert_shown_equals(panel, fresh_picture(panel, f"softmax(QKᵀ / ({temperature:.1f}·√d_k))"))
+
+
+def test_fast_frames_equal_a_fresh_full_draw_when_the_layout_changes():
+    weights = review_weights([40, 9])
+    panel = review_explorer(weights, [words(40), words(9)], window=12, title="IMDB")
+    values = controls(panel)
+    for review, layer, head, query in [(0, 1, 2, 30), (1, 0, 0, 4), (0, 1, 1, 3), (0, 0, 2, 31)]:
+        values["review"].value, values["layer"].value = review, layer
+        values["head"].value, values["query"].value = head, query
+        view = panel.result
+        title = (f"IMDB: review {review}, layer {layer}, head {head}, "
+                 f"tokens {view.first}-{view.first + len(view.query_tokens) - 1} of {len(words(40 if review == 0 else 9))}")
+        assert_shown_equals(panel, fresh_picture(panel, title))
+
+
+def test_figure_explorer_frames_equal_a_fresh_full_draw():
+    build, _ = wave_builder([])
+    panel = figure_explorer(build, dimension=widgets.IntSlider(min=0, max=3))
+    for dimension in (3, 1, 2):
+        controls(panel)["dimension"].value = dimension
+    fresh = Figure(figsize=(11.0, 4.5))
+    FigureCanvasAgg(fresh)
+    build(fresh)(dimension=2)
+    fresh.canvas.draw()
+    assert_shown_equals(panel, np.asarray(fresh.canvas.buffer_rgba()))
