@@ -14,8 +14,10 @@ uses, and the background holds nothing of them. A picture whose tick labels
 change (another text, another window) is another LiveFigure. `Frames` keeps
 PNG frames by key, so a slider moved back is answered from memory.
 """
+import atexit
 import struct
 import threading
+import weakref
 import zlib
 from collections import OrderedDict
 from io import BytesIO
@@ -36,6 +38,8 @@ def png_bytes(pixels):
     RGBA rows whole is what makes it fast (dropping alpha costs more).
     """
     pixels = np.asarray(pixels)
+    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 4:
+        raise ValueError(f"pixels must be (h, w, 4) uint8 RGBA; got {pixels.dtype} of shape {pixels.shape}")
     height, width = pixels.shape[:2]
     rows = np.zeros((height, 1 + 4 * width), np.uint8)  # each row: filter type 0, then R G B A ...
     rows[:, 1:] = pixels.reshape(height, 4 * width)
@@ -75,78 +79,110 @@ class Recent(OrderedDict):
 
 
 class Frames:
-    """PNG frames by key (the slider values): kept, drawn when asked, and drawn ahead while nobody asks.
+    """Frames by key (the slider values): kept, drawn when asked, and drawn ahead while nobody asks.
 
-    draw(key) -> PNG bytes of that frame; it is called from the caller's
-    thread and from one background thread, so it must lock what the two
-    share (a figure). size: how many frames to keep (a 1100 x 640 frame is
-    about 90 KB). A frame asked for is never queued behind frames drawn
-    ahead: `ahead` replaces the queue, and the background thread draws one
-    frame at a time.
+    draw(key) -> (PNG bytes, result): the frame and what it shows. It is
+    called from the caller's thread and from one background thread, so it
+    must be a pure function of `key` that locks what the two share (a
+    figure). size: how many frames to keep (a 1100 x 640 frame is about
+    110 KB). `ahead` replaces the queue of frames to draw ahead; the
+    background thread draws one at a time, and a frame asked for while it is
+    being drawn ahead is waited for, not drawn twice.
     """
 
-    def __init__(self, draw, size=512):
+    def __init__(self, draw, size=128):
         self._draw = draw
         self._kept = Recent(size)
-        self._lock = threading.Lock()
-        self._queue = []
-        self._wake = threading.Condition(self._lock)
-        self._worker = None
-        self._busy = False  # the background thread is drawing a frame
-        self.last_png = None  # the frame shown last
+        self._wake = threading.Condition()
+        self._queue, self._drawing, self._generation = [], None, 0
+        self._worker, self._stopped = None, False
+        self.last = None  # (PNG bytes, result) of the frame shown last
+        _ALL.add(self)
 
-    def get(self, key):
-        """The frame for `key`: kept, or drawn now and kept."""
-        with self._lock:
-            png = self._kept.get(key)
-        if png is None:
-            png = self._draw(key)
-            with self._lock:
-                self._kept.put(key, png)
-        self.last_png = png
-        return png
+    @property
+    def last_png(self):
+        """The PNG bytes shown last."""
+        return None if self.last is None else self.last[0]
 
     def __contains__(self, key):
         """Whether the frame for `key` is kept (drawn, or drawn ahead)."""
-        with self._lock:
+        with self._wake:
             return key in self._kept
+
+    def get(self, key):
+        """(PNG bytes, result) for `key`: kept, waited for while drawn ahead, or drawn now and kept."""
+        with self._wake:
+            self._wake.wait_for(lambda: self._drawing != key)
+            frame = self._kept.get(key)
+        if frame is None:
+            frame = self._draw(key)
+            with self._wake:
+                self._kept.put(key, frame)
+        self.last = frame
+        return frame
 
     def ahead(self, keys):
         """Draw these frames in the background, in this order, unless kept (replaces earlier wishes)."""
         with self._wake:
+            if self._stopped:
+                return
             self._queue = [key for key in keys if key not in self._kept]
-            if self._worker is None:
+            if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._work, name="frames-ahead", daemon=True)
                 self._worker.start()
-            self._wake.notify()
+            self._wake.notify_all()
 
     def wait(self):
         """Block until no frame is waiting to be drawn ahead (for tests and benchmarks)."""
         with self._wake:
-            self._wake.wait_for(lambda: not self._queue and not self._busy)
+            self._wake.wait_for(lambda: self._stopped or (not self._queue and self._drawing is None))
 
     def forget(self):
         """Drop every kept frame and every wish: the next frames are drawn (to time drawing)."""
-        with self._lock:
+        with self._wake:
             self._kept.clear()
             self._queue = []
+            self._generation += 1  # a frame being drawn ahead now is not kept
+
+    def stop(self):
+        """Draw nothing more ahead, and wait for the frame being drawn (before the interpreter exits)."""
+        with self._wake:
+            self._stopped, self._queue = True, []
+            self._wake.notify_all()
+        if self._worker is not None:
+            self._worker.join()
 
     def _work(self):
         while True:
             with self._wake:
-                self._busy = False
-                self._wake.notify_all()
-                self._wake.wait_for(lambda: self._queue)
-                key = self._queue.pop(0)
-                self._busy = key not in self._kept
-            if not self._busy:
-                continue
+                self._wake.wait_for(lambda: self._queue or self._stopped)
+                if self._stopped:
+                    return
+                key, generation = self._queue.pop(0), self._generation
+                if key in self._kept:
+                    continue
+                self._drawing = key
+            frame = None
             try:
-                png = self._draw(key)
+                frame = self._draw(key)
             except Exception:  # a frame that fails here fails again, visibly, when asked for
-                continue
-            with self._lock:
-                self._kept.put(key, png)
+                pass
+            finally:
+                with self._wake:
+                    if frame is not None and generation == self._generation:
+                        self._kept.put(key, frame)
+                    self._drawing = None
+                    self._wake.notify_all()
+
+
+_ALL = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_drawing_ahead():
+    """Interpreter exit stops daemon threads wherever they are; inside Agg's C++ that aborts the process."""
+    for frames in list(_ALL):
+        frames.stop()
 
 
 class LiveFigure:
@@ -156,7 +192,11 @@ class LiveFigure:
     it behind the explorer's back); it gets an Agg canvas. live: the Axes
     whose data and titles change from frame to frame. Everything else (their
     ticks, tick labels and limits, other Axes such as colour bars, the
-    figure's size) is drawn once, into the background, and must not change.
+    figure's size, figure-level artists such as `suptitle`) is drawn once,
+    into the background, and must not change. Live Axes are drawn after the
+    rest, so nothing of theirs may spill over another Axes (a legend outside
+    them, a text with clip_on=False), and artists marked `animated` never
+    show (a full draw skips them too).
     """
 
     def __init__(self, figure, live):

@@ -112,6 +112,18 @@ class AttentionPicture:
                                 f"(weights sum to {view.row.sum():.2f})")
 
 
+def _checked(view, values):
+    """`view`, once its weights are known to fit its tokens and query; else a ValueError naming view_fn."""
+    shape = np.shape(view.weights)
+    expected = (len(view.query_tokens), len(view.key_tokens))
+    if shape != expected:
+        raise ValueError(f"view_fn{values} returned weights of shape {shape} for {expected[0]} query and "
+                         f"{expected[1]} key tokens; they must have shape {expected}")
+    if not 0 <= view.query < expected[0]:
+        raise ValueError(f"view_fn{values} returned query {view.query}; it must be in 0 .. {expected[0] - 1}")
+    return view
+
+
 def _layout(view, vmax):
     """What an AttentionPicture is built for: the tokens on both axes and the top of the colour scale."""
     return (tuple(map(str, view.query_tokens)), tuple(map(str, view.key_tokens)),
@@ -172,7 +184,9 @@ def figure_explorer(build, figsize=(11.0, 4.5), **controls):
     (`set_data`, `set_height`, `set_title`, ...) and returns what becomes the
     panel's `.result`. update must not change limits or ticks: each move
     repaints only the insides and titles of the figure's Axes (colour bars
-    excepted). controls: name -> ipywidgets control (each gets the CSS class
+    excepted; figure-level artists such as `suptitle` are drawn once). It
+    must depend on the values only: frames are kept, and the likely next
+    ones are drawn ahead, in a background thread. controls: name -> ipywidgets control (each gets the CSS class
     `hosa-<name>`, a stable hook for browser tests).
     """
     figure = Figure(figsize=figsize)
@@ -181,18 +195,16 @@ def figure_explorer(build, figsize=(11.0, 4.5), **controls):
 
     def draw(key):
         with live.lock:
-            update(**dict(key))
-            return live.png()
+            result = update(**dict(key))
+            return live.png(), result
 
     frames, shown = Frames(draw), {}
 
     def show(**values):
-        png = frames.get(tuple(values.items()))
-        with live.lock:
-            result = update(**values)
+        frame = frames.get(tuple(values.items()))
         frames.ahead(_next_keys(controls, values, shown.get("values")))
         shown["values"] = values
-        return png, result
+        return frame
 
     panel = _controlled(show, controls)
     panel.frames = frames
@@ -202,8 +214,11 @@ def figure_explorer(build, figsize=(11.0, 4.5), **controls):
 def explorer(view_fn, title_fn, save_as=None, save_dir=None, vmax=1.0, **controls):
     """An `interactive` that shows `view_fn(**values)` each time a control moves.
 
-    view_fn: returns the `View` to draw for the controls' current values.
-    title_fn: returns the heatmap's title for the same values.
+    view_fn: returns the `View` to draw for the controls' current values
+    (weights (n_q, n_k), n_q query and n_k key tokens); title_fn: returns
+    the heatmap's title for the same values. Both must depend on the values
+    only (index what was computed before): frames are kept, and the likely
+    next ones are drawn ahead, in a background thread.
     save_as: a file stem; given, a "save PNG" button (class hosa-save) writes
     the picture shown to `save_dir`/<save_as>_<name><value>_....png and shows
     the path (save_dir default: `helpers.data.cache_dir()`/figures, data/figures).
@@ -211,7 +226,9 @@ def explorer(view_fn, title_fn, save_as=None, save_dir=None, vmax=1.0, **control
     controls: name -> ipywidgets control (each gets the CSS class
     `hosa-<name>`, a stable hook for browser tests).
     """
-    pictures, shelf = Recent(16), threading.Lock()
+    if isinstance(vmax, bool) or not isinstance(vmax, (int, float, np.number)) or not 0 < vmax < math.inf:
+        raise ValueError(f"vmax must be a positive number (the top of the colour scale); got {vmax!r}")
+    pictures, shelf = Recent(8), threading.Lock()  # a picture is about 7 MB
 
     def picture_for(layout):
         with shelf:
@@ -225,18 +242,18 @@ def explorer(view_fn, title_fn, save_as=None, save_dir=None, vmax=1.0, **control
 
     def draw(key):
         values = dict(key)
-        view = view_fn(**values)
+        view = _checked(view_fn(**values), values)
         picture = picture_for(_layout(view, vmax))
         with picture.live.lock:
-            return picture.png(view, title_fn(**values))
+            return picture.png(view, title_fn(**values)), view
 
     frames, shown = Frames(draw), {}
 
     def show(**values):
-        png = frames.get(tuple(values.items()))
+        frame = frames.get(tuple(values.items()))
         frames.ahead(_next_keys(controls, values, shown.get("values")))
         shown["values"] = values
-        return png, view_fn(**values)
+        return frame
 
     panel = _controlled(show, controls)
     panel.frames = frames
@@ -259,10 +276,15 @@ def _position(control, value):
 
 
 def _steps(control, value):
-    """[one step up, one step down] from `value` on a slider, or the neighbouring options (those that exist)."""
+    """[one step up, one step down] from `value` on a slider, or the neighbouring options (those that exist).
+
+    Other controls have no neighbours: their next frames are drawn when asked for.
+    """
     if isinstance(control, widgets.Dropdown):
         options, i = _options(control), _options(control).index(value)
         return [options[j] for j in (i + 1, i - 1) if 0 <= j < len(options)]
+    if not all(isinstance(getattr(control, name, None), (int, float)) for name in ("min", "max", "step")):
+        return []  # a checkbox, a toggle, ...: nothing to draw ahead
     up, down = value + control.step, value - control.step
     if isinstance(value, float):  # as the browser will send them: 0.7 + 0.1 is 0.7999999999999999
         up, down = round(up, 10), round(down, 10)

@@ -114,6 +114,10 @@ CASES = [
      ValueError, r"tokens must name the 3 positions"),
     ("weights_explorer: weights of the wrong rank", lambda: widgets.weights_explorer(ONES((3, 3)), ["a", "b", "c"], ("head",)),
      ValueError, r"expected rank 3, got shape \(3, 3\)"),
+    ("explorer: no top for the colour scale", lambda: widgets.explorer(None, None, vmax=None),
+     ValueError, r"vmax must be a positive number \(the top of the colour scale\); got None"),
+    ("png_bytes: RGB, not RGBA", lambda: __import__("helpers.frames").frames.png_bytes(np.zeros((2, 3, 3), np.uint8)),
+     ValueError, r"pixels must be \(h, w, 4\) uint8 RGBA; got uint8 of shape \(2, 3, 3\)"),
     # helpers.data
     ("load_imdb: unknown split", lambda: data.load_imdb("validation"),
      ValueError, r"split must be one of \['train', 'test', 'unsup'\]; got 'validation'"),

@@ -1,4 +1,7 @@
 """Drive the explorers from the kernel: set a slider, read back what is shown."""
+import subprocess
+import sys
+
 import ipywidgets as widgets
 import numpy as np
 import pytest
@@ -59,7 +62,7 @@ def test_explorer_takes_tokens_as_lists_too():
     assert panel.frames.last_png.startswith(b"\x89PNG")
 
 
-def test_the_next_frames_are_drawn_ahead_the_last_move_first():
+def test_the_next_frames_are_drawn_ahead():
     weights = softmax(RNG.normal(size=(3, 5, 5)))
     panel = weights_explorer(weights, TOKENS, ("head",))
     values = controls(panel)
@@ -68,6 +71,49 @@ def test_the_next_frames_are_drawn_ahead_the_last_move_first():
     for head, query in [(0, 3), (0, 1), (1, 2)]:  # one step from (head 0, query 2) on each slider
         assert (("head", head), ("query", query)) in panel.frames
     assert (("head", 2), ("query", 2)) not in panel.frames, "two steps away is not drawn ahead"
+
+
+def test_a_frame_drawn_ahead_equals_a_fresh_full_draw():
+    weights = softmax(RNG.normal(size=(3, 6, 6)))
+    panel = weights_explorer(weights, TOKENS + ["rug"], ("head",))
+    values = controls(panel)
+    values["head"].value = 1
+    panel.frames.wait()
+    assert (("head", 2), ("query", 0)) in panel.frames, "one step on in the direction moved"
+    values["head"].value = 2  # shown from what was drawn ahead
+    assert_shown_equals(panel, fresh_picture(panel, "Attention weights (head 2)"))
+
+
+def test_controls_other_than_sliders_and_dropdowns_still_redraw():
+    weights = softmax(RNG.normal(size=(2, 5, 5)))
+    panel = explorer(lambda causal, query: View(np.tril(weights[int(causal)]), query, TOKENS, TOKENS),
+                     lambda causal, query: f"causal {causal}",
+                     causal=widgets.Checkbox(value=False, description="causal"),
+                     query=widgets.IntSlider(min=0, max=4))
+    before = panel.frames.last_png
+    controls(panel)["causal"].value = True
+    assert np.array_equal(panel.result.weights, np.tril(weights[1]))
+    assert panel.frames.last_png != before
+
+
+def test_a_view_that_does_not_fit_its_tokens_is_named():
+    panel = explorer(lambda query: View(np.ones((5, 3)), query, TOKENS, TOKENS), lambda query: "title",
+                     query=widgets.IntSlider(min=0, max=4))
+    with pytest.raises(ValueError, match=r"view_fn\{'query': 1\} returned weights of shape \(5, 3\) for 5 query "
+                                         r"and 5 key tokens; they must have shape \(5, 5\)"):
+        panel.frames.get((("query", 1),))
+
+
+def test_the_interpreter_exits_cleanly_while_frames_are_drawn_ahead():
+    script = ("import numpy as np\n"
+              "from helpers.widgets import weights_explorer\n"
+              "panels = [weights_explorer(np.ones((4, 30, 30)) / 30, [str(i) for i in range(30)], ('head',))\n"
+              "          for _ in range(3)]\n"
+              "for panel in panels:\n"
+              "    panel.kwargs_widgets[0].value = 1\n")
+    for _ in range(3):
+        run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-2000:]
 
 
 def test_next_keys_put_the_control_that_moved_first_in_its_direction():
