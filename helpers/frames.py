@@ -15,6 +15,7 @@ change (another text, another window) is another LiveFigure. `Frames` keeps
 PNG frames by key, so a slider moved back is answered from memory.
 """
 import atexit
+import contextlib
 import struct
 import threading
 import weakref
@@ -224,15 +225,9 @@ class LiveFigure:
         return [child for ax in self.live for child in ax.get_children() if child not in axes]
 
     def _draw_background(self):
-        hidden = {artist: artist.get_visible() for artist in self._insides()}
-        for artist in hidden:
-            artist.set_visible(False)
-        try:
+        with _hidden(self._insides()):
             self.figure.canvas.draw()
             return self.figure.canvas.copy_from_bbox(self.figure.bbox)
-        finally:
-            for artist, visible in hidden.items():
-                artist.set_visible(visible)
 
     def _blit(self):
         canvas = self.figure.canvas
@@ -241,12 +236,19 @@ class LiveFigure:
         for ax in self.live:
             # Axes.draw without its axes' ticks: patch, content, spines and titles in a full draw's
             # order. (Axes.redraw_in_frame hides the titles, and then places them wrongly.)
-            shown = [(axis, axis.get_visible()) for axis in (ax.xaxis, ax.yaxis)]
-            for axis, _ in shown:
-                axis.set_visible(False)
-            try:
+            with _hidden((ax.xaxis, ax.yaxis)):
                 ax.draw(renderer)
-            finally:
-                for axis, visible in shown:
-                    axis.set_visible(visible)
         return np.asarray(canvas.buffer_rgba())
+
+
+@contextlib.contextmanager
+def _hidden(artists):
+    """Hide `artists` while the block runs; then give each back the visibility it had."""
+    visible = {artist: artist.get_visible() for artist in artists}
+    for artist in visible:
+        artist.set_visible(False)
+    try:
+        yield
+    finally:
+        for artist, was in visible.items():
+            artist.set_visible(was)

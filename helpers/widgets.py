@@ -150,27 +150,33 @@ def _save_button(panel, title_fn, controls, save_as, save_dir, vmax):
     return widgets.HBox([button, saved])
 
 
-def _controlled(show, controls):
+def _controlled(draw, controls):
     """An `interactive` (class hosa-explorer) over `controls` whose picture is an `Image` widget.
 
-    show(**values) returns (PNG bytes, result); the bytes go to the Image
-    (class hosa-picture), which the browser swaps in place (no output
-    cleared, no flicker), the result to `.result`. The `interactive`'s own
-    output stays below for error messages. Each control gets the class hosa-<name>.
+    draw(key) -> (PNG bytes, result) for key = tuple(values.items()), the
+    controls' values; its frames are kept and the likely next ones drawn
+    ahead (`panel.frames`, a `Frames`). The bytes go to the Image (class
+    hosa-picture), which the browser swaps in place (no output cleared, no
+    flicker), the result to `.result`. The `interactive`'s own output stays
+    below for error messages. Each control gets the class hosa-<name>.
     """
     picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
     picture.add_class("hosa-picture")
     for name, control in controls.items():
         control.add_class(f"hosa-{name}")
         control.style = {"description_width": "initial"}
+    frames, before = Frames(draw), {}
 
-    def shown(**values):
-        picture.value, result = show(**values)
+    def show(**values):
+        picture.value, result = frames.get(tuple(values.items()))
+        frames.ahead(_next_keys(controls, values, before.get("values")))
+        before["values"] = values
         return result
 
-    panel = widgets.interactive(shown, **controls)
+    panel = widgets.interactive(show, **controls)
     panel.add_class("hosa-explorer")
     panel.children = (*panel.children[:-1], picture, panel.out)
+    panel.frames = frames
     return panel
 
 
@@ -186,8 +192,9 @@ def figure_explorer(build, figsize=(11.0, 4.5), **controls):
     repaints only the insides and titles of the figure's Axes (colour bars
     excepted; figure-level artists such as `suptitle` are drawn once). It
     must depend on the values only: frames are kept, and the likely next
-    ones are drawn ahead, in a background thread. controls: name -> ipywidgets control (each gets the CSS class
-    `hosa-<name>`, a stable hook for browser tests).
+    ones are drawn ahead, in a background thread. controls: name ->
+    ipywidgets control (each gets the CSS class `hosa-<name>`, a stable hook
+    for browser tests).
     """
     figure = Figure(figsize=figsize)
     update = build(figure)
@@ -198,17 +205,7 @@ def figure_explorer(build, figsize=(11.0, 4.5), **controls):
             result = update(**dict(key))
             return live.png(), result
 
-    frames, shown = Frames(draw), {}
-
-    def show(**values):
-        frame = frames.get(tuple(values.items()))
-        frames.ahead(_next_keys(controls, values, shown.get("values")))
-        shown["values"] = values
-        return frame
-
-    panel = _controlled(show, controls)
-    panel.frames = frames
-    return panel
+    return _controlled(draw, controls)
 
 
 def explorer(view_fn, title_fn, save_as=None, save_dir=None, vmax=1.0, **controls):
@@ -247,16 +244,7 @@ def explorer(view_fn, title_fn, save_as=None, save_dir=None, vmax=1.0, **control
         with picture.live.lock:
             return picture.png(view, title_fn(**values)), view
 
-    frames, shown = Frames(draw), {}
-
-    def show(**values):
-        frame = frames.get(tuple(values.items()))
-        frames.ahead(_next_keys(controls, values, shown.get("values")))
-        shown["values"] = values
-        return frame
-
-    panel = _controlled(show, controls)
-    panel.frames = frames
+    panel = _controlled(draw, controls)
     if save_as is not None:
         if save_dir is None:
             from helpers.data import cache_dir
@@ -281,7 +269,8 @@ def _steps(control, value):
     Other controls have no neighbours: their next frames are drawn when asked for.
     """
     if isinstance(control, widgets.Dropdown):
-        options, i = _options(control), _options(control).index(value)
+        options = _options(control)
+        i = options.index(value)
         return [options[j] for j in (i + 1, i - 1) if 0 <= j < len(options)]
     if not all(isinstance(getattr(control, name, None), (int, float)) for name in ("min", "max", "step")):
         return []  # a checkbox, a toggle, ...: nothing to draw ahead
