@@ -104,11 +104,17 @@ def test_cross_attention_check(capsys):
         assert why in capsys.readouterr().out
 
 
-def test_no_two_self_checks_share_a_helper_name():
-    # Every notebook appends to exercises.py; a second definition of a name would
-    # silently replace the first and break the earlier notebook's check.
-    tree = ast.parse(Path(exercises.__file__).read_text(encoding="utf-8"))
-    names = Counter(node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef)))
-    names.update(target.id for node in tree.body if isinstance(node, ast.Assign)
-                 for target in node.targets if isinstance(target, ast.Name))
-    assert [name for name, count in names.items() if count > 1] == []
+def test_every_self_check_is_defined_once_and_exported():
+    # Each notebook's checks live in their own module of helpers/exercises/; a
+    # check_ name defined in two of them would silently replace the other in
+    # the package's re-exports and break the earlier notebook's exercise.
+    defined = Counter()
+    for module in sorted(Path(exercises.__file__).parent.glob("nb*.py")):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        defined.update(node.name for node in tree.body
+                       if isinstance(node, ast.FunctionDef) and node.name.startswith("check_"))
+    assert [name for name, count in defined.items() if count > 1] == []
+    assert sorted(defined) == exercises.__all__, "every check is importable from helpers.exercises"
+    for name in defined:
+        module = getattr(exercises, name).__module__
+        assert module.startswith(f"helpers.exercises.nb{name[6:8]}_"), (name, module)
