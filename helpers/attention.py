@@ -34,18 +34,19 @@ def _as_float_array(name, x, min_rank):
     return x.astype(np.result_type(x.dtype, np.float32))
 
 
-def _as_mask(mask, target_shape):
-    """`mask` as a boolean array broadcast to `target_shape`."""
+def _as_mask(name, mask, target_shape, expected):
+    """`mask` as a boolean array broadcast to `target_shape`; errors name `name`
+    and the `expected` shape in letters, e.g. "(..., n_q, n_k)"."""
     mask = np.asarray(mask)
     if mask.dtype != bool:
         raise TypeError(
-            f"mask must be boolean (True where attention is allowed), got dtype {mask.dtype}"
+            f"{name} must be boolean (True where attention is allowed), got dtype {mask.dtype}"
         )
     try:
         return np.broadcast_to(mask, target_shape)
     except ValueError:
         raise ValueError(
-            f"mask must broadcast to (..., n_q, n_k) = {target_shape}; got shape {mask.shape}"
+            f"{name} must broadcast to {expected} = {target_shape}; got shape {mask.shape}"
         ) from None
 
 
@@ -54,14 +55,15 @@ def softmax(x, axis=-1, mask=None):
 
     x: any shape. mask: boolean, broadcastable to x.shape, True where an entry
     takes part; masked entries get weight 0, and a slice with no entry left
-    gets all zeros (never NaN).
+    gets all zeros (never NaN). This `mask` masks entries of x itself, whatever
+    x is; the (n_q, n_k) mask of attention is `attention_mask` below.
     Returns an array of x's shape whose slices along `axis` sum to 1 (or 0).
     """
     x = _as_float_array("x", x, min_rank=1)
     if mask is None:
         mask = np.ones(x.shape, dtype=bool)
     else:
-        mask = _as_mask(mask, x.shape)
+        mask = _as_mask("mask", mask, x.shape, "x.shape")
     # Subtracting the largest allowed entry keeps exp() <= 1: no overflow.
     shifted = np.where(mask, x, -np.inf)
     largest = np.max(shifted, axis=axis, keepdims=True)
@@ -98,11 +100,12 @@ def attention_scores(q, k):
     return q @ np.swapaxes(k, -1, -2) / np.sqrt(d_k)
 
 
-def scaled_dot_product_attention(q, k, v, mask=None):
+def scaled_dot_product_attention(q, k, v, attention_mask=None):
     """softmax(q k^T / sqrt(d_k)) v.
 
     q: (..., n_q, d_k), k: (..., n_k, d_k), v: (..., n_k, d_v),
-    mask: boolean, broadcastable to (..., n_q, n_k), True where attention is allowed.
+    attention_mask: boolean, broadcastable to (..., n_q, n_k), True where
+    attention is allowed; a rank-2 mask is (n_q, n_k), e.g. `causal_mask(n)`.
     Returns (output (..., n_q, d_v), weights (..., n_q, n_k)). A query whose
     keys are all masked gets zero weights and a zero output.
     """
@@ -121,7 +124,7 @@ def scaled_dot_product_attention(q, k, v, mask=None):
             f"v must have batch dimensions that broadcast with q and k {scores.shape[:-2]}; "
             f"got shape {v.shape}"
         ) from None
-    if mask is not None:
-        mask = _as_mask(mask, scores.shape)
-    weights = softmax(scores, axis=-1, mask=mask)
+    if attention_mask is not None:
+        attention_mask = _as_mask("attention_mask", attention_mask, scores.shape, "(..., n_q, n_k)")
+    weights = softmax(scores, axis=-1, mask=attention_mask)
     return weights @ v, weights

@@ -12,7 +12,9 @@ Every layer is written with `keras.ops`, so it runs unchanged on the
 TensorFlow backend and on a GPU; saves and loads with `model.save("x.keras")`
 and `keras.models.load_model`; and returns its attention weights when called
 with `return_attention_scores=True`. Masks follow `helpers.masks`: boolean,
-True where attention is allowed. A wrong input raises a `ValueError` (a
+True where attention is allowed; `attention_mask=` broadcasts to (batch,
+n_q, n_k) (a rank-2 one is (n_q, n_k)), and `mask=` is only Keras's
+per-token mask (batch, n). A wrong input raises a `ValueError` (a
 `TypeError` for a wrong dtype) naming the argument, the expected shape and
 the shape given.
 """
@@ -80,31 +82,34 @@ def _check_mask_fits(name, mask, target):
         raise ValueError(f"{name} must broadcast to (batch, n_q, n_k) = {target}; got shape {shape}")
 
 
-def _sequence_mask(mask, x_shape):
-    """A layer's `mask` as a boolean broadcastable to (batch, n_q, n_k).
+_USE_ATTENTION_MASK = (
+    ". Pass a query x key mask, such as causal_mask(n) (n_q, n_k) or padding_mask(ids) "
+    "(batch, 1, n), as attention_mask="
+)
 
-    mask: a padding mask (batch, n), True at real tokens -- what Keras passes
-    on from `PositionalEmbedding(mask_zero=True)` -- or a full mask that
-    broadcasts to (batch, n_q, n_k), e.g. `padding_mask(ids)` (batch, 1, n).
-    """
+
+def _token_mask(name, mask, batch, n, hint=""):
+    """A per-token mask (batch, n), True at real tokens, as (batch, 1, n): the
+    same keys hidden from every query. `hint` ends the error message."""
+    if _dtype(mask) != "bool":
+        raise TypeError(f"{name} must be boolean (True at real tokens); got dtype {_dtype(mask)}")
+    if len(mask.shape) != 2 or not _fits(tuple(mask.shape), (batch, n)):
+        raise ValueError(
+            f"{name} must be a padding mask (batch, n) = {(batch, n)}, True at real tokens; "
+            f"got shape {tuple(mask.shape)}{hint}"
+        )
+    return ops.expand_dims(mask, axis=1)
+
+
+def _layer_mask(mask, attention_mask, x_shape):
+    """Keras's per-token `mask` (batch, n) AND `attention_mask` (broadcastable
+    to (batch, n_q, n_k)) of a self-attention layer, or None if neither is given."""
     batch, n = x_shape[0], x_shape[1]
-    if len(mask.shape) == 2:
-        if _dtype(mask) != "bool":
-            raise TypeError(f"mask must be boolean (True at real tokens); got dtype {_dtype(mask)}")
-        if not _fits(tuple(mask.shape), (batch, n)):
-            raise ValueError(
-                f"a rank-2 mask is a padding mask (batch, n) = {(batch, n)}; got shape {tuple(mask.shape)}. "
-                "For an (n_q, n_k) mask such as causal_mask(n), add a batch axis: mask[None]"
-            )
-        return ops.expand_dims(mask, axis=1)
-    _check_mask_fits("mask", mask, (batch, n, n))
-    return mask
-
-
-def _output_mask(mask):
-    """The mask Keras attaches to a layer's output: a (batch, n) padding mask
-    passes on to the next layer; a (batch, n_q, n_k) mask says nothing per token."""
-    return mask if mask is not None and len(mask.shape) == 2 else None
+    if mask is not None:
+        mask = _token_mask("mask", mask, batch, n, hint=_USE_ATTENTION_MASK)
+    if attention_mask is not None:
+        _check_mask_fits("attention_mask", attention_mask, (batch, n, n))
+    return combine_masks(mask, attention_mask)
 
 
 def _attend(q, k, v, mask=None):
@@ -136,11 +141,14 @@ class SelfAttention(keras.layers.Layer):
 
     units: d_k = d_v, the size of each query, key and value. W_Q, W_K, W_V are
     learned (d_model, units) matrices without bias; there is no output projection.
-    Call with x (batch, n, d_model); mask (optional, boolean): a padding mask
-    (batch, n) or a mask broadcastable to (batch, n_q, n_k), True where allowed;
-    use_causal_mask=True also hides later positions. Returns output (batch, n,
-    units), and with return_attention_scores=True also weights (batch, n_q, n_k)
-    whose rows sum to 1 over the keys (0 for a query with no allowed key).
+    Call with x (batch, n, d_model); attention_mask (optional, boolean)
+    broadcastable to (batch, n_q, n_k), True where allowed, e.g. causal_mask(n)
+    (n_q, n_k) or padding_mask(ids) (batch, 1, n); mask (optional): Keras's
+    per-token mask (batch, n), True at real tokens, passed on from
+    `PositionalEmbedding(mask_zero=True)`; use_causal_mask=True also hides later
+    positions. Returns output (batch, n, units), and with
+    return_attention_scores=True also weights (batch, n_q, n_k) whose rows sum
+    to 1 over the keys (0 for a query with no allowed key).
     """
 
     def __init__(self, units, **kwargs):
@@ -156,18 +164,17 @@ class SelfAttention(keras.layers.Layer):
         for projection in (self.w_q, self.w_k, self.w_v):
             projection.build(input_shape)
 
-    def call(self, x, mask=None, use_causal_mask=False, return_attention_scores=False):
+    def call(self, x, mask=None, attention_mask=None, use_causal_mask=False,
+             return_attention_scores=False):
         _check_shape("x", x.shape, ("batch", "n", self.w_q.kernel.shape[0]))
-        if mask is not None:
-            mask = _sequence_mask(mask, tuple(x.shape))
+        allowed = _layer_mask(mask, attention_mask, tuple(x.shape))
         if use_causal_mask:
-            n = ops.shape(x)[1]
-            mask = combine_masks(mask, causal_mask(n))
-        output, weights = _attend(self.w_q(x), self.w_k(x), self.w_v(x), mask)
+            allowed = combine_masks(allowed, causal_mask(ops.shape(x)[1]))
+        output, weights = _attend(self.w_q(x), self.w_k(x), self.w_v(x), allowed)
         return (output, weights) if return_attention_scores else output
 
     def compute_mask(self, x, mask=None):
-        return _output_mask(mask)
+        return mask
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}
@@ -183,7 +190,8 @@ class MultiHeadAttention(keras.layers.Layer):
     Call with query (batch, n_q, d_q), value (batch, n_k, d_v) and key (batch,
     n_k, d_k), key = value unless given: self-attention is query = value = x.
     attention_mask (optional, boolean) broadcasts to (batch, n_q, n_k), True
-    where allowed; use_causal_mask=True also hides key j > query i. Returns
+    where allowed (a rank-2 one is (n_q, n_k), e.g. causal_mask(n));
+    use_causal_mask=True also hides key j > query i. Returns
     output (batch, n_q, d_q), and with return_attention_scores=True also weights
     (batch, num_heads, n_q, n_k). The weights hold the numbers of
     `keras.layers.MultiHeadAttention` with the head axes flattened; see
@@ -365,7 +373,9 @@ class PositionalEmbedding(keras.layers.Layer):
     (the fixed code of Vaswani et al., 2017); mask_zero: id 0 is padding, and
     the output carries a (batch, n) mask, True at real tokens, that Keras
     hands to the next layer's `mask` argument. The sqrt(d_model) scale is the
-    paper's (section 3.4): it keeps the tokens from drowning in the positions.
+    paper's (section 3.4), which gives no reason for it; notebook 05 measures
+    what it does (with Keras's default initialisation, scaled tokens are still
+    shorter than the sinusoidal code).
     Call with integer token_ids (batch, n). Returns (batch, n, d_model).
     """
 
@@ -460,8 +470,9 @@ class TransformerEncoderBlock(keras.layers.Layer):
     with FFN(x) = max(0, x W_1 + b_1) W_2 + b_2, applied at each position.
     d_model: size of each token vector; num_heads: heads of d_model / num_heads
     each; d_ff: hidden size of the FFN; dropout: rate on each sub-layer output.
-    Call with x (batch, n, d_model); mask (optional, boolean): a padding mask
-    (batch, n) or a mask broadcastable to (batch, n_q, n_k), True where allowed.
+    Call with x (batch, n, d_model); attention_mask and mask (optional,
+    boolean) as in SelfAttention: a query x key mask broadcastable to (batch,
+    n_q, n_k), and Keras's per-token mask (batch, n), True at real tokens.
     Returns (batch, n, d_model), and with return_attention_scores=True also
     the weights (batch, num_heads, n, n).
     """
@@ -488,38 +499,25 @@ class TransformerEncoderBlock(keras.layers.Layer):
         self.attention_norm.build(input_shape)
         self.feed_forward_norm.build(input_shape)
 
-    def call(self, x, mask=None, training=False, return_attention_scores=False):
+    def call(self, x, mask=None, attention_mask=None, training=False, return_attention_scores=False):
         _check_shape("x", x.shape, ("batch", "n", self.d_model))
-        if mask is not None:
-            mask = _sequence_mask(mask, tuple(x.shape))
+        allowed = _layer_mask(mask, attention_mask, tuple(x.shape))
         if self.norm_first:
             h = self.attention_norm(x)
-            attended, weights = self.attention(h, h, attention_mask=mask, return_attention_scores=True)
+            attended, weights = self.attention(h, h, attention_mask=allowed, return_attention_scores=True)
             x = x + self.residual_dropout(attended, training=training)
             x = x + self.residual_dropout(self.feed_forward(self.feed_forward_norm(x)), training=training)
         else:
-            attended, weights = self.attention(x, x, attention_mask=mask, return_attention_scores=True)
+            attended, weights = self.attention(x, x, attention_mask=allowed, return_attention_scores=True)
             x = self.attention_norm(x + self.residual_dropout(attended, training=training))
             x = self.feed_forward_norm(x + self.residual_dropout(self.feed_forward(x), training=training))
         return (x, weights) if return_attention_scores else x
 
     def compute_mask(self, x, mask=None):
-        return _output_mask(mask)
+        return mask
 
     def get_config(self):
         return {**super().get_config(), **_block_config(self)}
-
-
-def _key_padding_mask(name, mask, batch, n_k):
-    """A padding mask (batch, n_k), True at real tokens, as (batch, 1, n_k) for every query."""
-    if _dtype(mask) != "bool":
-        raise TypeError(f"{name} must be boolean (True at real tokens); got dtype {_dtype(mask)}")
-    if len(mask.shape) != 2 or not _fits(tuple(mask.shape), (batch, n_k)):
-        raise ValueError(
-            f"{name} must be a padding mask (batch, n) = {(batch, n_k)}, True at real tokens; "
-            f"got shape {tuple(mask.shape)}"
-        )
-    return ops.expand_dims(mask, axis=1)
 
 
 @keras.saving.register_keras_serializable(package="helpers")
@@ -538,7 +536,8 @@ class TransformerDecoderBlock(keras.layers.Layer):
     d_model, num_heads, d_ff, dropout, norm_first: as TransformerEncoderBlock.
     Call with x (batch, n_t, d_model), the target so far, and context (batch,
     n_s, d_c), the encoder output; x_mask (batch, n_t) and context_mask
-    (batch, n_s), optional booleans, True at real (non-padding) tokens.
+    (batch, n_s), optional per-token masks (as Keras's `mask`, one per input),
+    boolean, True at real (non-padding) tokens.
     Target position i sees target positions j <= i only, whatever x_mask says.
     Returns (batch, n_t, d_model), and with return_attention_scores=True the
     tuple (output, self-attention weights (batch, num_heads, n_t, n_t),
@@ -577,9 +576,9 @@ class TransformerDecoderBlock(keras.layers.Layer):
         batch, n_t = x.shape[0], x.shape[1]
         _check_shape("context", context.shape,
                      (batch or "batch", "n_s", self.cross_attention.w_k.kernel.shape[0]))
-        self_mask = None if x_mask is None else _key_padding_mask("x_mask", x_mask, batch, n_t)
+        self_mask = None if x_mask is None else _token_mask("x_mask", x_mask, batch, n_t)
         if context_mask is not None:
-            context_mask = _key_padding_mask("context_mask", context_mask, batch, context.shape[1])
+            context_mask = _token_mask("context_mask", context_mask, batch, context.shape[1])
 
         def sublayer(x, norm, compute):
             if self.norm_first:

@@ -1,7 +1,15 @@
-"""Attention masks: which keys each query may look at (notebook 02).
+"""Attention masks: which keys each query may look at (notebook 04).
 
 The convention everywhere in the project: a mask is boolean, True where
 attention is ALLOWED, and broadcasts to (..., n_q, n_k).
+
+Every such mask is passed as `attention_mask=`: to `scaled_dot_product_attention`
+and to the attention layers and encoder block of `helpers.layers`, as to
+Keras's MultiHeadAttention. A rank-2 one is always (n_q, n_k), whatever the
+batch size. A per-token mask (batch, n), True at real tokens, is another
+thing: a layer's `mask=` is only that, Keras's own mask passed on from
+`Embedding(mask_zero=True)` or `PositionalEmbedding` (so are the decoder
+block's `x_mask=` and `context_mask=`); another shape there is a ValueError.
 
     padding_mask(token_ids)   (batch, 1, n)   True where the key is a real token
     causal_mask(n)            (n, n)          True where key j <= query i

@@ -52,7 +52,7 @@ def test_attention_equals_loop_reference():
 def test_attention_with_mask_equals_loop_reference():
     q, k, v = RNG.normal(size=(5, 4)), RNG.normal(size=(5, 4)), RNG.normal(size=(5, 2))
     mask = RNG.random((5, 5)) > 0.4
-    output, weights = scaled_dot_product_attention(q, k, v, mask=mask)
+    output, weights = scaled_dot_product_attention(q, k, v, attention_mask=mask)
     want_output, want_weights = loop_attention(q, k, v, mask)
     assert np.allclose(weights, want_weights)
     assert np.allclose(output, want_output)
@@ -83,7 +83,7 @@ def test_agrees_with_keras_attention_layer_scaled():
 def test_fully_masked_row_gets_zero_weights_not_nan():
     q, k, v = RNG.normal(size=(3, 4)), RNG.normal(size=(3, 4)), RNG.normal(size=(3, 2))
     mask = np.array([[True, True, False], [False, False, False], [True, True, True]])
-    output, weights = scaled_dot_product_attention(q, k, v, mask=mask)
+    output, weights = scaled_dot_product_attention(q, k, v, attention_mask=mask)
     assert np.all(np.isfinite(weights)) and np.all(np.isfinite(output))
     assert np.array_equal(weights[1], np.zeros(3))
     assert np.array_equal(output[1], np.zeros(2))
@@ -112,13 +112,29 @@ def test_bad_inputs_raise_clear_value_error(args, match):
 
 
 def test_mask_that_does_not_broadcast_is_named():
-    with pytest.raises(ValueError, match=r"mask must broadcast to \(\.\.\., n_q, n_k\) = \(2, 3\); got shape \(2, 2\)"):
-        scaled_dot_product_attention(np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2)), mask=np.ones((2, 2), bool))
+    with pytest.raises(ValueError, match=r"attention_mask must broadcast to \(\.\.\., n_q, n_k\) = \(2, 3\); got shape \(2, 2\)"):
+        scaled_dot_product_attention(np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2)), attention_mask=np.ones((2, 2), bool))
 
 
 def test_non_boolean_mask_is_a_type_error():
-    with pytest.raises(TypeError, match="mask must be boolean"):
-        scaled_dot_product_attention(np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2)), mask=np.ones((2, 3)))
+    with pytest.raises(TypeError, match="attention_mask must be boolean"):
+        scaled_dot_product_attention(np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2)), attention_mask=np.ones((2, 3)))
+
+
+def test_rank_2_attention_mask_is_query_by_key_when_batch_equals_n():
+    n = 4
+    q, k, v = RNG.normal(size=(n, n, 3)), RNG.normal(size=(n, n, 3)), RNG.normal(size=(n, n, 2))
+    causal = [[j <= i for j in range(n)] for i in range(n)]
+    output, weights = scaled_dot_product_attention(q, k, v, attention_mask=np.array(causal))
+    for b in range(n):
+        want_output, want_weights = loop_attention(q[b], k[b], v[b], causal)
+        assert np.allclose(weights[b], want_weights)
+        assert np.allclose(output[b], want_output)
+
+
+def test_attention_takes_no_mask_keyword_only_attention_mask():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'mask'"):
+        scaled_dot_product_attention(np.ones((2, 4)), np.ones((2, 4)), np.ones((2, 2)), mask=np.ones((2, 2), bool))
 
 
 def test_text_input_is_a_type_error():

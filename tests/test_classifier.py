@@ -67,7 +67,7 @@ def test_first_block_weights_equal_numpy_attention_on_the_embedding():
         return y.reshape(*y.shape[:2], HEADS, D // HEADS).transpose(0, 2, 1, 3)
 
     mask = REAL[:, None, None, :]
-    _, want = scaled_dot_product_attention(heads(mha.w_q), heads(mha.w_k), heads(mha.w_v), mask=mask)
+    _, want = scaled_dot_product_attention(heads(mha.w_q), heads(mha.w_k), heads(mha.w_v), attention_mask=mask)
     assert np.allclose(attention_maps(model, IDS)[:, 0], want, atol=1e-5)
 
 

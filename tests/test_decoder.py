@@ -79,7 +79,7 @@ def mha_numpy(mha, query, value, mask):
         cols = slice(h * mha.key_dim, (h + 1) * mha.key_dim)
         q, k, v = (inp @ numpy(dense.kernel)[:, cols] + numpy(dense.bias)[cols]
                    for inp, dense in ((query, mha.w_q), (value, mha.w_k), (value, mha.w_v)))
-        heads.append(scaled_dot_product_attention(q, k, v, mask=mask)[0])
+        heads.append(scaled_dot_product_attention(q, k, v, attention_mask=mask)[0])
     return np.concatenate(heads, -1) @ numpy(mha.w_o.kernel) + numpy(mha.w_o.bias)
 
 

@@ -54,9 +54,9 @@ def keras_mha_with_weights_of(ours, query, value, key=None):
 @pytest.mark.parametrize("mask", [None, PADDING, combine_masks(PADDING, causal_mask(N))])
 def test_self_attention_equals_numpy_reference_on_its_own_projections(mask):
     layer = SelfAttention(4)
-    output, weights = layer(X, mask=mask, return_attention_scores=True)
+    output, weights = layer(X, attention_mask=mask, return_attention_scores=True)
     q, k, v = (X @ kernel(w) for w in (layer.w_q, layer.w_k, layer.w_v))
-    want_output, want_weights = scaled_dot_product_attention(q, k, v, mask=mask)
+    want_output, want_weights = scaled_dot_product_attention(q, k, v, attention_mask=mask)
     assert output.shape == (BATCH, N, 4) and weights.shape == (BATCH, N, N)
     assert np.allclose(numpy(weights), want_weights, atol=1e-5)
     assert np.allclose(numpy(output), want_output, atol=1e-5)
@@ -69,15 +69,82 @@ def test_self_attention_weights_sum_to_one_over_keys_not_queries():
     assert not np.allclose(weights.sum(axis=-2), 1.0, atol=1e-3)
 
 
-def test_self_attention_padding_mask_of_rank_2_equals_rank_3():
+def test_self_attention_keras_token_mask_equals_padding_attention_mask():
     layer = SelfAttention(4)
-    assert np.allclose(numpy(layer(X, mask=IDS != 0)), numpy(layer(X, mask=PADDING)))
+    assert np.allclose(numpy(layer(X, mask=IDS != 0)), numpy(layer(X, attention_mask=PADDING)))
 
 
 def test_self_attention_use_causal_mask_equals_explicit_causal_mask():
     layer = SelfAttention(4)
     got = layer(X, use_causal_mask=True)
-    assert np.allclose(numpy(got), numpy(layer(X, mask=causal_mask(N)[None])))
+    assert np.allclose(numpy(got), numpy(layer(X, attention_mask=causal_mask(N))))
+
+
+def reference_self_attention(layer, x, allowed):
+    """softmax over the allowed keys of (x W_Q)(x W_K)^T / sqrt(units), times x W_V, in NumPy;
+    allowed: boolean (batch, n_q, n_k), spelled out in full."""
+    q, k, v = (x @ kernel(w) for w in (layer.w_q, layer.w_k, layer.w_v))
+    scores = np.where(allowed, q @ np.swapaxes(k, -1, -2) / math.sqrt(layer.units), -np.inf)
+    exp = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights = exp / exp.sum(axis=-1, keepdims=True)
+    return weights @ v, weights
+
+
+# Batch = n: a rank-2 mask could be either kind, so the keyword alone decides.
+X_SQUARE = RNG.normal(size=(N, N, D)).astype("float32")
+IDS_SQUARE = np.array([[3, 1, 0, 0, 0], [2, 2, 2, 2, 2], [5, 0, 0, 0, 0], [1, 4, 4, 0, 0], [6, 6, 6, 6, 0]])
+
+
+def test_rank_2_attention_mask_is_causal_when_batch_equals_n():
+    layer = SelfAttention(4)
+    output, weights = layer(X_SQUARE, attention_mask=causal_mask(N), return_attention_scores=True)
+    lower = np.broadcast_to(np.tri(N, dtype=bool), (N, N, N))
+    want_output, want_weights = reference_self_attention(layer, X_SQUARE, lower)
+    assert np.all(numpy(weights)[:, ~np.tri(N, dtype=bool)] == 0.0)
+    assert np.allclose(numpy(weights), want_weights, atol=1e-5)
+    assert np.allclose(numpy(output), want_output, atol=1e-5)
+
+
+def test_keras_token_mask_is_padding_when_batch_equals_n():
+    layer = SelfAttention(4)
+    output, weights = layer(X_SQUARE, mask=IDS_SQUARE != 0, return_attention_scores=True)
+    real_keys = np.broadcast_to((IDS_SQUARE != 0)[:, None, :], (N, N, N))
+    want_output, want_weights = reference_self_attention(layer, X_SQUARE, real_keys)
+    assert np.allclose(numpy(weights), want_weights, atol=1e-5)
+    assert np.allclose(numpy(output), want_output, atol=1e-5)
+
+
+def test_token_mask_and_attention_mask_combine_with_and():
+    layer = SelfAttention(4)
+    _, weights = layer(X_SQUARE, mask=IDS_SQUARE != 0, attention_mask=causal_mask(N), return_attention_scores=True)
+    both = (IDS_SQUARE != 0)[:, None, :] & np.tri(N, dtype=bool)
+    _, want_weights = reference_self_attention(layer, X_SQUARE, both)
+    assert np.allclose(numpy(weights), want_weights, atol=1e-5)
+
+
+def test_multi_head_rank_2_attention_mask_is_causal_when_batch_equals_n():
+    keras_mha = keras.layers.MultiHeadAttention(num_heads=2, key_dim=3)
+    lower = np.broadcast_to(np.tri(N, dtype=bool), (N, N, N))  # spelled out: no rank-2 reading to trust
+    want_output, want_weights = keras_mha(X_SQUARE, X_SQUARE, attention_mask=lower, return_attention_scores=True)
+    ours = MultiHeadAttention(num_heads=2, key_dim=3)
+    ours(X_SQUARE, X_SQUARE)
+    copy_weights_from_keras(ours, keras_mha)
+    output, weights = ours(X_SQUARE, X_SQUARE, attention_mask=causal_mask(N), return_attention_scores=True)
+    assert np.allclose(numpy(weights), numpy(want_weights), atol=1e-5)
+    assert np.allclose(numpy(output), numpy(want_output), atol=1e-5)
+
+
+@pytest.mark.parametrize("layer", [SelfAttention(4), TransformerEncoderBlock(D, 2, 16)],
+                         ids=["SelfAttention", "TransformerEncoderBlock"])
+@pytest.mark.parametrize("mask", [PADDING, np.ones((BATCH, N, N), bool)], ids=["(batch, 1, n)", "(batch, n, n)"])
+def test_query_by_key_mask_passed_as_mask_is_an_error_naming_attention_mask(layer, mask):
+    with pytest.raises(ValueError, match=r"mask must be a padding mask \(batch, n\) = \(2, 5\).*as attention_mask="):
+        layer(X, mask=mask)
+
+
+def test_causal_mask_passed_as_mask_is_an_error_when_batch_differs_from_n():
+    with pytest.raises(ValueError, match=r"got shape \(5, 5\)\. Pass a query x key mask, such as causal_mask\(n\)"):
+        SelfAttention(4)(X, mask=causal_mask(N))
 
 
 def test_self_attention_causal_output_does_not_see_the_future():
@@ -131,7 +198,7 @@ def test_multi_head_attention_with_one_head_is_self_attention_plus_output_projec
     ours = MultiHeadAttention(num_heads=1, key_dim=4, use_bias=False)
     output = numpy(ours(X, X, attention_mask=PADDING))
     q, k, v = (X @ kernel(w) for w in (ours.w_q, ours.w_k, ours.w_v))
-    heads, _ = scaled_dot_product_attention(q, k, v, mask=PADDING)
+    heads, _ = scaled_dot_product_attention(q, k, v, attention_mask=PADDING)
     assert np.allclose(output, heads @ kernel(ours.w_o), atol=1e-5)
 
 
@@ -165,7 +232,7 @@ def fully_masked_second_query():
 
 
 @pytest.mark.parametrize("attend", [
-    lambda mask: SelfAttention(4)(X, mask=mask, return_attention_scores=True),
+    lambda mask: SelfAttention(4)(X, attention_mask=mask, return_attention_scores=True),
     lambda mask: MultiHeadAttention(2, 3)(X, X, attention_mask=mask, return_attention_scores=True),
 ], ids=["SelfAttention", "MultiHeadAttention"])
 def test_fully_masked_query_gets_zero_weights_not_nan(attend):
@@ -232,7 +299,7 @@ def test_positional_embedding_mask_zero_hands_the_padding_mask_on():
     ids = keras.Input(shape=(None,), dtype="int32")
     model = keras.Model(ids, second(first(embedding(ids))))
     assert np.array_equal(numpy(embedding.compute_mask(IDS)), IDS != 0)
-    want = second(first(embedding(IDS), mask=PADDING), mask=PADDING)
+    want = second(first(embedding(IDS), attention_mask=PADDING), attention_mask=PADDING)
     assert np.allclose(numpy(model(IDS)), numpy(want), atol=1e-5)
 
 
@@ -263,6 +330,13 @@ def test_encoder_block_equals_its_formula(norm_first):
     block = TransformerEncoderBlock(D, 2, 16, norm_first=norm_first)
     got = numpy(block(X, mask=IDS != 0))
     assert np.allclose(got, encoder_reference(block, X, PADDING), atol=1e-4)
+
+
+def test_encoder_block_rank_2_attention_mask_is_causal_when_batch_equals_n():
+    block = TransformerEncoderBlock(D, 2, 16)
+    got = numpy(block(X_SQUARE, attention_mask=causal_mask(N)))
+    lower = np.broadcast_to(np.tri(N, dtype=bool), (N, N, N))
+    assert np.allclose(got, encoder_reference(block, X_SQUARE, lower), atol=1e-4)
 
 
 def test_encoder_block_parameter_count_equals_hand_formula():
@@ -308,9 +382,9 @@ def test_layers_train_on_variable_length_input_with_an_all_padding_row():
     ids = keras.Input(shape=(None,), dtype="int32")
     mask = padding_mask(ids)
     h = PositionalEmbedding(10, 6, D, kind="sinusoidal")(ids)
-    h = TransformerEncoderBlock(D, 2, 16)(h, mask=mask)
+    h = TransformerEncoderBlock(D, 2, 16)(h, attention_mask=mask)
     h = MultiHeadAttention(2, 3)(h, h, attention_mask=mask, use_causal_mask=True)
-    h = SelfAttention(4)(h, mask=mask, use_causal_mask=True)
+    h = SelfAttention(4)(h, attention_mask=mask, use_causal_mask=True)
     model = keras.Model(ids, keras.layers.Dense(1)(keras.layers.GlobalAveragePooling1D()(h)))
     model.compile(optimizer="adam", loss="mse")
     batch = np.array([[4, 7, 2, 0], [0, 0, 0, 0]])
@@ -367,14 +441,16 @@ BAD_INPUTS = {
     "units": (lambda: SelfAttention(0), ValueError, r"units must be a positive integer; got 0"),
     "x rank": (lambda: SelfAttention(4)(X[0]), ValueError, r"x must have shape \(batch, n, d_model\); got shape \(5, 8\)"),
     "x size": (lambda: built(SelfAttention(4), X)(X[..., :6]), ValueError, r"x must have shape \(batch, n, 8\); got shape \(2, 5, 6\)"),
-    "mask shape": (lambda: SelfAttention(4)(X, mask=np.ones((BATCH, 4, 4), bool)), ValueError,
-                   r"mask must broadcast to \(batch, n_q, n_k\) = \(2, 5, 5\); got shape \(2, 4, 4\)"),
-    "mask (n, n) as padding": (lambda: SelfAttention(4)(X, mask=causal_mask(N)), ValueError,
-                               r"a rank-2 mask is a padding mask \(batch, n\) = \(2, 5\); got shape \(5, 5\).*mask\[None\]"),
-    "mask dtype": (lambda: SelfAttention(4)(X, mask=np.ones((BATCH, N, N), "int32")), TypeError,
-                   r"mask must be boolean \(True where attention is allowed\); got dtype int32"),
+    "attention_mask shape": (lambda: SelfAttention(4)(X, attention_mask=np.ones((BATCH, 4, 4), bool)), ValueError,
+                             r"attention_mask must broadcast to \(batch, n_q, n_k\) = \(2, 5, 5\); got shape \(2, 4, 4\)"),
+    "attention_mask dtype": (lambda: SelfAttention(4)(X, attention_mask=np.ones((BATCH, N, N), "int32")), TypeError,
+                             r"attention_mask must be boolean \(True where attention is allowed\); got dtype int32"),
+    "mask shape": (lambda: SelfAttention(4)(X, mask=np.ones((BATCH, 4), bool)), ValueError,
+                   r"mask must be a padding mask \(batch, n\) = \(2, 5\), True at real tokens; got shape \(2, 4\)"),
+    "mask dtype": (lambda: SelfAttention(4)(X, mask=np.ones((BATCH, N), "int32")), TypeError,
+                   r"mask must be boolean \(True at real tokens\); got dtype int32"),
     "num_heads": (lambda: MultiHeadAttention(0, 4), ValueError, r"num_heads must be a positive integer; got 0"),
-    "attention_mask shape": (lambda: MultiHeadAttention(2, 3)(X, X, attention_mask=np.ones((BATCH, N, 3), bool)), ValueError,
+    "multi-head attention_mask shape": (lambda: MultiHeadAttention(2, 3)(X, X, attention_mask=np.ones((BATCH, N, 3), bool)), ValueError,
                              r"attention_mask must broadcast to \(batch, n_q, n_k\) = \(2, 5, 5\); got shape \(2, 5, 3\)"),
     "key length": (lambda: MultiHeadAttention(2, 3)(X, X, X[:, :4]), ValueError, r"key must have shape \(2, 5, 8\); got shape \(2, 4, 8\)"),
     "query size": (lambda: built(MultiHeadAttention(2, 3), X, X)(X[..., :6], X), ValueError,
@@ -393,7 +469,7 @@ BAD_INPUTS = {
     "dropout": (lambda: TransformerEncoderBlock(D, 2, 16, dropout=1.5), ValueError, r"dropout must be a rate in \[0, 1\); got 1.5"),
     "block x size": (lambda: TransformerEncoderBlock(6, 2, 16)(X), ValueError, r"x must have shape \(batch, n, 6\); got shape \(2, 5, 8\)"),
     "block mask": (lambda: TransformerEncoderBlock(D, 2, 16)(X, mask=np.ones((BATCH, 4), bool)), ValueError,
-                   r"a rank-2 mask is a padding mask \(batch, n\) = \(2, 5\); got shape \(2, 4\)"),
+                   r"mask must be a padding mask \(batch, n\) = \(2, 5\), True at real tokens; got shape \(2, 4\)"),
 }
 
 

@@ -48,7 +48,7 @@ def test_padding_mask_works_on_symbolic_model_inputs():
 def test_padded_keys_get_zero_attention_weight():
     rng = np.random.default_rng(0)
     q, k, v = rng.normal(size=(3, 5, 4)), rng.normal(size=(3, 5, 4)), rng.normal(size=(3, 5, 2))
-    _, weights = scaled_dot_product_attention(q, k, v, mask=padding_mask(IDS))
+    _, weights = scaled_dot_product_attention(q, k, v, attention_mask=padding_mask(IDS))
     padded = np.broadcast_to(IDS[:, None, :] == 0, weights.shape)
     assert np.all(weights[padded] == 0.0)
     assert np.allclose(weights.sum(axis=-1), 1.0)
