@@ -28,7 +28,7 @@ def attention_heatmap(weights, query_tokens=None, key_tokens=None, ax=None,
     vmin, vmax: colour range (default 0 to the largest entry); label names
     the colour bar; xlabel, ylabel name the axes (for other matrices, such
     as scores or embeddings). highlight_query: index of a row to outline.
-    annotate: write each value in its cell (default: at most 12 x 12).
+    annotate: write each value in its cell, in 10 pt (default: at most 12 x 12).
     Returns the matplotlib Axes.
     """
     weights = np.asarray(weights, dtype=float)
@@ -37,8 +37,8 @@ def attention_heatmap(weights, query_tokens=None, key_tokens=None, ax=None,
     n_q, n_k = weights.shape
     query_tokens = _check_tokens("query_tokens", query_tokens, n_q, "row (query)")
     key_tokens = _check_tokens("key_tokens", key_tokens, n_k, "column (key)")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(1.2 + 0.45 * max(n_k, 4), 1.0 + 0.4 * max(n_q, 4)))
+    if ax is None:  # at least 7.5 x 4.8 inches: over 650 px wide on screen once cropped, cells large enough for 10 pt numbers
+        _, ax = plt.subplots(figsize=(max(7.5, 1.6 + 0.6 * n_k), max(4.8, 1.2 + 0.45 * n_q)))
     if vmax is None:
         vmax = max(weights.max(), vmin + 1e-9)
     image = ax.imshow(weights, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
@@ -53,7 +53,7 @@ def attention_heatmap(weights, query_tokens=None, key_tokens=None, ax=None,
         threshold = vmin + 0.6 * (vmax - vmin)
         for i in range(n_q):
             for j in range(n_k):
-                ax.text(j, i, f"{weights[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                ax.text(j, i, f"{weights[i, j]:.2f}", ha="center", va="center", fontsize=10,
                         color="black" if weights[i, j] > threshold else "white")
     if highlight_query is not None:
         ax.add_patch(plt.Rectangle((-0.5, highlight_query - 0.5), n_k, 1.0,

@@ -15,6 +15,11 @@ Every explorer returns the `interactive` widget. Its `.result` holds what is
 drawn now (a `View`; for `figure_explorer`, whatever its update function
 returns), so a test can set `children[i].value` and compare the shown
 weights with a fresh computation; `.frames.last_png` is the PNG shown.
+Every explorer also shows, above its sliders, a static companion: the
+frames at the `stills` the notebook names (a list of control values), one
+below the other, as one ordinary PNG output. It is what a reader sees where
+widgets do not render (GitHub, nbviewer, Colab before "run all") and what a
+handout prints; in class it puts the views the sliders teach side by side.
 Given `save_as`, an explorer also has a "save PNG" button (`Button`,
 `Label`: common to 7.7 and 8) that writes the picture shown, drawn afresh at
 120 dpi, to `<save_dir>/<save_as>_<control values>.png`.
@@ -23,15 +28,18 @@ import math
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
+from IPython.display import Image, display
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from PIL import Image as PILImage
 
 from helpers.attention import attention_scores, softmax
-from helpers.frames import Frames, LiveFigure, Recent
+from helpers.frames import Frames, LiveFigure, Recent, png_pixels
 
 __all__ = ["View", "AttentionPicture", "explorer", "figure_explorer", "temperature_explorer",
            "weights_explorer", "review_explorer"]
@@ -150,7 +158,31 @@ def _save_button(panel, title_fn, controls, save_as, save_dir, vmax):
     return widgets.HBox([button, saved])
 
 
-def _controlled(draw, controls):
+def _still_keys(controls, stills):
+    """Frame keys for `stills`: each a dict of control values, the controls it leaves out at their start."""
+    if stills is None or isinstance(stills, dict) or len(stills) == 0:
+        raise ValueError(f"stills must be a non-empty list of dicts of control values; got {stills!r}")
+    keys = []
+    for i, still in enumerate(stills):
+        unknown = set(still) - set(controls)
+        if unknown:
+            raise ValueError(f"stills[{i}] names {sorted(unknown)}, which are not controls of this "
+                             f"explorer; its controls are {list(controls)}")
+        keys.append(tuple((name, still.get(name, control.value)) for name, control in controls.items()))
+    return keys
+
+
+def _stacked(pngs):
+    """One PNG of the frames `pngs` one below the other (white where one is narrower), small enough to commit."""
+    frames = [png_pixels(png)[..., :3] for png in pngs]
+    width = max(frame.shape[1] for frame in frames)
+    rows = [np.pad(frame, ((0, 0), (0, width - frame.shape[1]), (0, 0)), constant_values=255) for frame in frames]
+    buffer = BytesIO()
+    PILImage.fromarray(np.concatenate(rows)).save(buffer, format="png", optimize=True)
+    return buffer.getvalue()
+
+
+def _controlled(draw, controls, stills):
     """An `interactive` (class hosa-explorer) over `controls` whose picture is an `Image` widget.
 
     draw(key) -> (PNG bytes, result) for key = tuple(values.items()), the
@@ -159,7 +191,9 @@ def _controlled(draw, controls):
     hosa-picture), which the browser swaps in place (no output cleared, no
     flicker), the result to `.result`. The `interactive`'s own output stays
     below for error messages. Each control gets the class hosa-<name>.
+    stills: the static companion, shown at once (`panel.still`, its PNG).
     """
+    keys = _still_keys(controls, stills)
     picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
     picture.add_class("hosa-picture")
     for name, control in controls.items():
@@ -177,10 +211,12 @@ def _controlled(draw, controls):
     panel.add_class("hosa-explorer")
     panel.children = (*panel.children[:-1], picture, panel.out)
     panel.frames = frames
+    panel.still = _stacked([frames.get(key)[0] for key in keys])
+    display(Image(data=panel.still, format="png"))
     return panel
 
 
-def figure_explorer(build, figsize=(11.0, 4.5), **controls):
+def figure_explorer(build, *, stills, figsize=(11.0, 4.5), **controls):
     """An `interactive` over a picture of your own, drawn once and changed in place as the controls move.
 
     build(figure): draws into `figure` (a matplotlib `Figure`, figsize
@@ -192,9 +228,11 @@ def figure_explorer(build, figsize=(11.0, 4.5), **controls):
     repaints only the insides and titles of the figure's Axes (colour bars
     excepted; figure-level artists such as `suptitle` are drawn once). It
     must depend on the values only: frames are kept, and the likely next
-    ones are drawn ahead, in a background thread. controls: name ->
-    ipywidgets control (each gets the CSS class `hosa-<name>`, a stable hook
-    for browser tests).
+    ones are drawn ahead, in a background thread. stills: the static
+    companion, a list of dicts of control values (a control left out stays
+    at its start), drawn one below the other. controls: name -> ipywidgets
+    control (each gets the CSS class `hosa-<name>`, a stable hook for
+    browser tests).
     """
     figure = Figure(figsize=figsize)
     update = build(figure)
@@ -205,10 +243,10 @@ def figure_explorer(build, figsize=(11.0, 4.5), **controls):
             result = update(**dict(key))
             return live.png(), result
 
-    return _controlled(draw, controls)
+    return _controlled(draw, controls, stills)
 
 
-def explorer(view_fn, title_fn, save_as=None, save_dir=None, vmax=1.0, **controls):
+def explorer(view_fn, title_fn, *, stills, save_as=None, save_dir=None, vmax=1.0, **controls):
     """An `interactive` that shows `view_fn(**values)` each time a control moves.
 
     view_fn: returns the `View` to draw for the controls' current values
@@ -216,6 +254,8 @@ def explorer(view_fn, title_fn, save_as=None, save_dir=None, vmax=1.0, **control
     the heatmap's title for the same values. Both must depend on the values
     only (index what was computed before): frames are kept, and the likely
     next ones are drawn ahead, in a background thread.
+    stills: the static companion, a list of dicts of control values (a
+    control left out stays at its start), drawn one below the other.
     save_as: a file stem; given, a "save PNG" button (class hosa-save) writes
     the picture shown to `save_dir`/<save_as>_<name><value>_....png and shows
     the path (save_dir default: `helpers.data.cache_dir()`/figures, data/figures).
@@ -244,7 +284,7 @@ def explorer(view_fn, title_fn, save_as=None, save_dir=None, vmax=1.0, **control
         with picture.live.lock:
             return picture.png(view, title_fn(**values)), view
 
-    panel = _controlled(draw, controls)
+    panel = _controlled(draw, controls, stills)
     if save_as is not None:
         if save_dir is None:
             from helpers.data import cache_dir
@@ -303,11 +343,43 @@ def _index_slider(name, size):
                              continuous_update=False)
 
 
-def temperature_explorer(q, k, tokens, temperature=1.0):
+def _axis_control(name, size, labels):
+    """The control of an axis of `size` entries: a slider over its indices, or a dropdown of its `labels`."""
+    if labels is None:
+        return _index_slider(name, size)
+    if len(labels) != size:
+        raise ValueError(f"labels[{name!r}] must name the {size} entries of the {name} axis; "
+                         f"got {len(labels)} labels")
+    return widgets.Dropdown(options=[(str(label), i) for i, label in enumerate(labels)], value=0,
+                            description=name)
+
+
+def _axis_controls(names, sizes, labels):
+    """One control per named axis; labels: {name: entry labels} for the axes shown as dropdowns."""
+    labels = {} if labels is None else labels
+    unknown = set(labels) - set(names)
+    if unknown:
+        raise ValueError(f"labels names {sorted(unknown)}, which are not axes in names={tuple(names)}")
+    return {name: _axis_control(name, size, labels.get(name)) for name, size in zip(names, sizes)}
+
+
+def _where(controls, index):
+    """'layer 1, head 3' or 'mask causal': each axis by its label where it has one."""
+    def shown(name):
+        control = controls[name]
+        if isinstance(control, widgets.Dropdown):
+            return next(label for label, i in control.options if i == index[name])
+        return index[name]
+    return ", ".join(f"{name} {shown(name)}" for name in index)
+
+
+def temperature_explorer(q, k, tokens, temperature=1.0, query=0, stills=(0.25, 1.0, 4.0)):
     """Sliders for temperature T and query token over softmax(Q K^T / (T sqrt(d_k))).
 
-    q: (n, d_k), k: (n, d_k), tokens: n labels. The scores are computed once;
-    each temperature's weights once (cached), whatever the query slider does.
+    q: (n, d_k), k: (n, d_k), tokens: n labels; temperature, query: where
+    the sliders start. The scores are computed once; each temperature's
+    weights once (cached), whatever the query slider does. stills: the
+    temperatures of the static companion, shown at the starting query.
     """
     scores = attention_scores(q, k)
     if scores.ndim != 2:
@@ -316,6 +388,8 @@ def temperature_explorer(q, k, tokens, temperature=1.0):
         raise ValueError(f"tokens must name the {scores.shape[0]} positions of q and k; "
                          f"got {len(tokens)} tokens for scores {scores.shape}")
     tokens = tuple(tokens)
+    query_slider = _index_slider("query", len(tokens))
+    query_slider.value = query
 
     @lru_cache(maxsize=128)
     def weights_at(temperature):
@@ -323,19 +397,24 @@ def temperature_explorer(q, k, tokens, temperature=1.0):
 
     return explorer(
         lambda temperature, query: View(weights_at(temperature), query, tokens, tokens),
-        lambda temperature, query: f"softmax(QKᵀ / ({temperature:.1f}·√d_k))",
+        lambda temperature, query: f"softmax(QKᵀ / ({temperature:g}·√d_k))",
+        stills=[{"temperature": t} for t in stills],
         temperature=widgets.FloatSlider(value=temperature, min=0.1, max=5.0, step=0.1,
                                         description="temperature", continuous_update=False),
-        query=_index_slider("query", len(tokens)),
+        query=query_slider,
     )
 
 
-def weights_explorer(weights, tokens, names, key_tokens=None, title="Attention weights"):
+def weights_explorer(weights, tokens, names, *, stills, key_tokens=None, labels=None,
+                     title="Attention weights"):
     """Sliders over precomputed weights (..., n_q, n_k): one per leading axis, plus query.
 
     weights: array whose leading axes are named by `names` (for example
     ("layer", "head")); tokens: n_q query labels; key_tokens: n_k labels
-    (default: `tokens`). Moving a slider only indexes `weights`.
+    (default: `tokens`); labels: {name: one label per entry} for an axis
+    chosen from a dropdown (e.g. {"weights": ["random", "trained"]}) rather
+    than a slider. stills: the static companion (see `explorer`), indices
+    by name. Moving a slider only indexes `weights`.
     """
     weights = np.asarray(weights)
     if weights.ndim != len(names) + 2:
@@ -347,86 +426,102 @@ def weights_explorer(weights, tokens, names, key_tokens=None, title="Attention w
         raise ValueError(f"tokens must name the (n_q, n_k) = {(n_q, n_k)} positions; got "
                          f"{len(tokens)} query and {len(key_tokens)} key tokens")
     tokens, key_tokens = tuple(tokens), tuple(key_tokens)
-    controls = {name: _index_slider(name, size) for name, size in zip(names, weights.shape[:-2])}
+    controls = _axis_controls(names, weights.shape[:-2], labels)
     controls["query"] = _index_slider("query", n_q)
 
     def view(query, **index):
         return View(weights[tuple(index[name] for name in names)], query, tokens, key_tokens)
 
     def title_of(query, **index):
-        where = ", ".join(f"{name} {index[name]}" for name in names)
-        return f"{title} ({where})" if where else title
+        return f"{title} ({_where(controls, index)})" if index else title
 
-    return explorer(view, title_of, **controls)
+    return explorer(view, title_of, stills=stills, **controls)
 
 
-def review_explorer(weights, tokens, names=("layer", "head"), window=20, title="Attention",
-                    save_as=None, save_dir=None):
+def review_explorer(weights, tokens, names=("layer", "head"), *, stills, key_tokens=None, labels=None,
+                    window=20, text="review", title="Attention", save_as=None, save_dir=None):
     """Sliders over the attention of several texts of different lengths, a window at a time.
 
-    weights: one array per text r, shape (*leading, n_r, n_r), its leading
+    weights: one array per text r, shape (*leading, n_r, m_r), its leading
     axes named by `names` (the same sizes for every text); tokens: one list
-    of n_r words per text (real tokens only: no padding). Sliders: review,
-    one per name, and query (0 to n_r - 1). The picture shows `window`
-    tokens around the query on both axes, so it stays readable for long
-    texts; the bar chart's weights sum to the share of the query's attention
-    that falls inside the window. The window moves in steps of half its
-    width, placed so that a quarter of it (rounded down) or more lies on each side of the
+    of n_r query words per text; key_tokens: one list of m_r key words per
+    text (default: `tokens`, self-attention, m_r = n_r). Sliders: `text`
+    (which text; "review" unless named otherwise), one per name (a dropdown
+    where `labels` names its entries, as in `weights_explorer`), and query
+    (0 to n_r - 1). The picture shows `window` queries around the query
+    slider's and, for self-attention, the same tokens as keys (for
+    cross-attention, every key), so it stays readable for long texts; the
+    bar chart's weights sum to the share of the query's attention that
+    falls inside the window. The window moves in steps of half its width,
+    placed so that a quarter of it (rounded down) or more lies on each side of the
     query (except at the ends of the text): moving the query, layer or head
     inside one window keeps its tokens, and the picture answers at once.
     Weights spread over hundreds of keys are small, so the colour scale runs
     up to the largest weight of that window in any layer and head (the same
     colour is the same weight across layers and heads).
-    save_as, save_dir: see `explorer`.
+    stills: the static companion (see `explorer`); save_as, save_dir: see `explorer`.
     """
     weights = [np.asarray(w) for w in weights]
     if not weights or len(weights) != len(tokens):
         raise ValueError(f"weights and tokens must hold one entry per text: got {len(weights)} "
                          f"weight arrays and {len(tokens)} token lists")
+    crossed = key_tokens is not None
+    key_tokens = tokens if key_tokens is None else key_tokens
+    if len(key_tokens) != len(tokens):
+        raise ValueError(f"key_tokens must hold one list per text: got {len(key_tokens)} for {len(tokens)} texts")
     leading = weights[0].shape[:-2]
-    for r, (w, words) in enumerate(zip(weights, tokens)):
-        n = len(words)
-        if w.shape != (*leading, n, n):
-            raise ValueError(f"weights[{r}] must have shape {(*leading, n, n)} (one axis per name in "
-                             f"{tuple(names)}, then tokens[{r}]'s {n} words twice); got shape {w.shape}")
+    for r, (w, words, keys) in enumerate(zip(weights, tokens, key_tokens)):
+        n, m = len(words), len(keys)
+        if w.shape != (*leading, n, m):
+            raise ValueError(f"weights[{r}] must have shape {(*leading, n, m)} (one axis per name in "
+                             f"{tuple(names)}, then tokens[{r}]'s {n} query and {m} key words); "
+                             f"got shape {w.shape}")
     if len(leading) != len(names):
         raise ValueError(f"weights must have one axis per name in {tuple(names)} plus (n, n); "
                          f"got shape {weights[0].shape}")
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
         raise ValueError(f"window must be a positive int; got {window!r}")
     tokens = [tuple(str(t) for t in words) for words in tokens]
-    controls = {"review": _index_slider("review", len(weights))}
-    controls.update({name: _index_slider(name, size) for name, size in zip(names, leading)})
+    key_tokens = [tuple(str(t) for t in words) for words in key_tokens]
+    controls = {text: _index_slider(text, len(weights))}
+    controls.update(_axis_controls(names, leading, labels))
     controls["query"] = _index_slider("query", len(tokens[0]))
 
     def fit_query(change):
         controls["query"].max = len(tokens[change["new"]]) - 1
 
-    controls["review"].observe(fit_query, names="value")
+    controls[text].observe(fit_query, names="value")
 
     step = max(1, window // 2)
 
-    def bounds(review, query):
-        n = len(tokens[review])
+    def bounds(r, query):
+        n = len(tokens[r])
         start = step * math.floor((query - (window - 1) / 2) / step + 0.5)
         start = min(max(0, start), max(0, n - window))
         return start, min(n, start + window)
 
+    def keys_of(r, start, end):
+        return slice(0, len(key_tokens[r])) if crossed else slice(start, end)
+
     @lru_cache(maxsize=1024)
-    def top_of(review, start, end):
-        return max(float(weights[review][..., start:end, start:end].max()), 1e-9)
+    def top_of(r, start, end):
+        return max(float(weights[r][..., start:end, keys_of(r, start, end)].max()), 1e-9)
 
-    def view(review, query, **index):
-        query = min(query, len(tokens[review]) - 1)
-        start, end = bounds(review, query)
-        matrix = weights[review][tuple(index[name] for name in names)][start:end, start:end]
-        words = tokens[review][start:end]
-        return View(matrix, query - start, words, words, first=start, top=top_of(review, start, end))
+    def view(query, **index):
+        r = index.pop(text)
+        query = min(query, len(tokens[r]) - 1)
+        start, end = bounds(r, query)
+        keys = keys_of(r, start, end)
+        matrix = weights[r][tuple(index[name] for name in names)][start:end, keys]
+        return View(matrix, query - start, tokens[r][start:end], key_tokens[r][keys], first=start,
+                    top=top_of(r, start, end))
 
-    def title_of(review, query, **index):
-        start, end = bounds(review, min(query, len(tokens[review]) - 1))
-        parts = [f"review {review}", *(f"{name} {index[name]}" for name in names),
-                 f"tokens {start}-{end - 1} of {len(tokens[review])}"]
+    def title_of(query, **index):
+        r = index.pop(text)
+        start, end = bounds(r, min(query, len(tokens[r]) - 1))
+        parts = [f"{text} {r}", *([_where(controls, index)] if index else [])]
+        if end - start < len(tokens[r]):  # a window of a longer text says where it is
+            parts.append(f"tokens {start}-{end - 1} of {len(tokens[r])}")
         return f"{title}: " + ", ".join(parts)
 
-    return explorer(view, title_of, save_as=save_as, save_dir=save_dir, **controls)
+    return explorer(view, title_of, stills=stills, save_as=save_as, save_dir=save_dir, **controls)

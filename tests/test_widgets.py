@@ -55,7 +55,7 @@ def test_query_slider_does_not_recompute_weights():
 def test_explorer_takes_tokens_as_lists_too():
     weights = softmax(RNG.normal(size=(2, 5, 5)))
     panel = explorer(lambda example, query: View(weights[example], query, TOKENS, TOKENS),  # lists, not tuples
-                     lambda example, query: f"example {example}",
+                     lambda example, query: f"example {example}", stills=[{}],
                      example=widgets.IntSlider(min=0, max=1), query=widgets.IntSlider(min=0, max=4))
     controls(panel)["example"].value = 1
     assert np.array_equal(panel.result.weights, weights[1])
@@ -64,7 +64,7 @@ def test_explorer_takes_tokens_as_lists_too():
 
 def test_the_next_frames_are_drawn_ahead():
     weights = softmax(RNG.normal(size=(3, 5, 5)))
-    panel = weights_explorer(weights, TOKENS, ("head",))
+    panel = weights_explorer(weights, TOKENS, ("head",), stills=[{}])
     values = controls(panel)
     values["query"].value = 2
     panel.frames.wait()
@@ -75,7 +75,7 @@ def test_the_next_frames_are_drawn_ahead():
 
 def test_a_frame_drawn_ahead_equals_a_fresh_full_draw():
     weights = softmax(RNG.normal(size=(3, 6, 6)))
-    panel = weights_explorer(weights, TOKENS + ["rug"], ("head",))
+    panel = weights_explorer(weights, TOKENS + ["rug"], ("head",), stills=[{}])
     values = controls(panel)
     values["head"].value = 1
     panel.frames.wait()
@@ -87,7 +87,7 @@ def test_a_frame_drawn_ahead_equals_a_fresh_full_draw():
 def test_controls_other_than_sliders_and_dropdowns_still_redraw():
     weights = softmax(RNG.normal(size=(2, 5, 5)))
     panel = explorer(lambda causal, query: View(np.tril(weights[int(causal)]), query, TOKENS, TOKENS),
-                     lambda causal, query: f"causal {causal}",
+                     lambda causal, query: f"causal {causal}", stills=[{}],
                      causal=widgets.Checkbox(value=False, description="causal"),
                      query=widgets.IntSlider(min=0, max=4))
     before = panel.frames.last_png
@@ -97,17 +97,16 @@ def test_controls_other_than_sliders_and_dropdowns_still_redraw():
 
 
 def test_a_view_that_does_not_fit_its_tokens_is_named():
-    panel = explorer(lambda query: View(np.ones((5, 3)), query, TOKENS, TOKENS), lambda query: "title",
-                     query=widgets.IntSlider(min=0, max=4))
-    with pytest.raises(ValueError, match=r"view_fn\{'query': 1\} returned weights of shape \(5, 3\) for 5 query "
+    with pytest.raises(ValueError, match=r"view_fn\{'query': 0\} returned weights of shape \(5, 3\) for 5 query "
                                          r"and 5 key tokens; they must have shape \(5, 5\)"):
-        panel.frames.get((("query", 1),))
+        explorer(lambda query: View(np.ones((5, 3)), query, TOKENS, TOKENS), lambda query: "title", stills=[{}],
+                 query=widgets.IntSlider(min=0, max=4))
 
 
 def test_the_interpreter_exits_cleanly_while_frames_are_drawn_ahead():
     script = ("import numpy as np\n"
               "from helpers.widgets import weights_explorer\n"
-              "panels = [weights_explorer(np.ones((4, 30, 30)) / 30, [str(i) for i in range(30)], ('head',))\n"
+              "panels = [weights_explorer(np.ones((4, 30, 30)) / 30, [str(i) for i in range(30)], ('head',), stills=[{}])\n"
               "          for _ in range(3)]\n"
               "for panel in panels:\n"
               "    panel.kwargs_widgets[0].value = 1\n")
@@ -129,7 +128,7 @@ def test_next_keys_put_the_control_that_moved_first_in_its_direction():
 
 def test_weights_explorer_indexes_layer_and_head():
     weights = softmax(RNG.normal(size=(2, 3, 5, 5)))
-    panel = weights_explorer(weights, TOKENS, ("layer", "head"))
+    panel = weights_explorer(weights, TOKENS, ("layer", "head"), stills=[{}])
     controls(panel)["layer"].value = 1
     controls(panel)["head"].value = 2
     controls(panel)["query"].value = 1
@@ -166,7 +165,7 @@ def wave_builder(calls):
 def test_figure_explorer_calls_update_and_keeps_its_result():
     calls = []
     build, waves = wave_builder(calls)
-    panel = figure_explorer(build, dimension=widgets.IntSlider(min=0, max=3))
+    panel = figure_explorer(build, stills=[{}], dimension=widgets.IntSlider(min=0, max=3))
     controls(panel)["dimension"].value = 2
     assert calls[0] == 0 and 2 in calls, "update is called for the first values and each new one"
     assert np.array_equal(panel.result, waves[:, 2])
@@ -186,7 +185,7 @@ def test_token_count_mismatch_is_named():
     with pytest.raises(ValueError, match="tokens must name the 5 positions"):
         temperature_explorer(np.eye(5), np.eye(5), TOKENS[:3])
     with pytest.raises(ValueError, match=r"expected rank 4, got shape \(3, 5, 5\)"):
-        weights_explorer(np.ones((3, 5, 5)), TOKENS, ("layer", "head"))
+        weights_explorer(np.ones((3, 5, 5)), TOKENS, ("layer", "head"), stills=[{}])
 
 
 def review_weights(lengths, leading=(2, 3)):
@@ -200,7 +199,7 @@ def words(n):
 
 def test_review_explorer_shows_a_window_around_the_query():
     weights = review_weights([30, 8])
-    panel = review_explorer(weights, [words(30), words(8)], window=10)
+    panel = review_explorer(weights, [words(30), words(8)], window=10, stills=[{}])
     values = controls(panel)
     values["layer"].value, values["head"].value, values["query"].value = 1, 2, 17
     view = panel.result
@@ -213,7 +212,7 @@ def test_review_explorer_shows_a_window_around_the_query():
 
 
 def test_review_explorer_keeps_its_window_while_the_query_moves_inside_it():
-    panel = review_explorer(review_weights([60]), [words(60)], window=24)
+    panel = review_explorer(review_weights([60]), [words(60)], window=24, stills=[{}])
     starts = {}
     for query in range(60):
         controls(panel)["query"].value = query
@@ -226,7 +225,7 @@ def test_review_explorer_keeps_its_window_while_the_query_moves_inside_it():
 
 def test_review_explorer_window_stops_at_the_ends_and_fits_short_texts():
     weights = review_weights([30, 8])
-    panel = review_explorer(weights, [words(30), words(8)], window=10)
+    panel = review_explorer(weights, [words(30), words(8)], window=10, stills=[{}])
     values = controls(panel)
     values["query"].value = 29
     assert panel.result.query_tokens == tuple(words(30)[20:30]) and panel.result.query == 9
@@ -237,7 +236,7 @@ def test_review_explorer_window_stops_at_the_ends_and_fits_short_texts():
 
 def test_review_explorer_of_one_head_has_review_and_query_sliders_only():
     weights = review_weights([9, 5], leading=())
-    panel = review_explorer(weights, [words(9), words(5)], names=(), window=4, title="LSTM")
+    panel = review_explorer(weights, [words(9), words(5)], names=(), window=4, title="LSTM", stills=[{}])
     values = controls(panel)
     assert set(values) == {"review", "query"}
     values["query"].value = 6
@@ -246,7 +245,7 @@ def test_review_explorer_of_one_head_has_review_and_query_sliders_only():
 
 def test_save_button_writes_the_picture_shown(tmp_path):
     weights = review_weights([12], leading=(2,))
-    panel = review_explorer(weights, [words(12)], names=("head",), window=6,
+    panel = review_explorer(weights, [words(12)], names=("head",), window=6, stills=[{}],
                             save_as="attention", save_dir=tmp_path / "figures")
     values = controls(panel)
     values["head"].value, values["query"].value = 1, 4
@@ -261,13 +260,13 @@ def test_save_button_writes_the_picture_shown(tmp_path):
 
 def test_review_explorer_rejects_weights_that_do_not_fit_the_tokens():
     with pytest.raises(ValueError, match=r"weights\[1\] must have shape \(2, 3, 8, 8\).*got shape \(2, 3, 9, 9\)"):
-        review_explorer(review_weights([5, 9]), [words(5), words(8)])
+        review_explorer(review_weights([5, 9]), [words(5), words(8)], stills=[{}])
     with pytest.raises(ValueError, match=r"one entry per text: got 2 weight arrays and 1 token lists"):
-        review_explorer(review_weights([5, 9]), [words(5)])
+        review_explorer(review_weights([5, 9]), [words(5)], stills=[{}])
     with pytest.raises(ValueError, match=r"one axis per name in \('layer', 'head'\)"):
-        review_explorer(review_weights([5], leading=(2,)), [words(5)])
+        review_explorer(review_weights([5], leading=(2,)), [words(5)], stills=[{}])
     with pytest.raises(ValueError, match=r"window must be a positive int; got 0"):
-        review_explorer(review_weights([5]), [words(5)], window=0)
+        review_explorer(review_weights([5]), [words(5)], window=0, stills=[{}])
 
 
 def fresh_picture(panel, title):
@@ -291,25 +290,26 @@ def test_fast_frames_equal_a_fresh_full_draw_pixel_for_pixel():
     values = controls(panel)
     for temperature, query in [(0.3, 5), (2.0, 0), (4.2, 3), (0.3, 5), (1.0, 2)]:  # with a revisit
         values["temperature"].value, values["query"].value = temperature, query
-        assert_shown_equals(panel, fresh_picture(panel, f"softmax(QKᵀ / ({temperature:.1f}·√d_k))"))
+        assert_shown_equals(panel, fresh_picture(panel, f"softmax(QKᵀ / ({temperature:g}·√d_k))"))
 
 
 def test_fast_frames_equal_a_fresh_full_draw_when_the_layout_changes():
     weights = review_weights([40, 9])
-    panel = review_explorer(weights, [words(40), words(9)], window=12, title="IMDB")
+    panel = review_explorer(weights, [words(40), words(9)], window=12, title="IMDB", stills=[{}])
     values = controls(panel)
     for review, layer, head, query in [(0, 1, 2, 30), (1, 0, 0, 4), (0, 1, 1, 3), (0, 0, 2, 31)]:
         values["review"].value, values["layer"].value = review, layer
         values["head"].value, values["query"].value = head, query
         view = panel.result
-        title = (f"IMDB: review {review}, layer {layer}, head {head}, "
-                 f"tokens {view.first}-{view.first + len(view.query_tokens) - 1} of {len(words(40 if review == 0 else 9))}")
+        title = f"IMDB: review {review}, layer {layer}, head {head}"
+        if review == 0:  # review 1 (9 words) fits the window whole
+            title += f", tokens {view.first}-{view.first + len(view.query_tokens) - 1} of 40"
         assert_shown_equals(panel, fresh_picture(panel, title))
 
 
 def test_figure_explorer_frames_equal_a_fresh_full_draw():
     build, _ = wave_builder([])
-    panel = figure_explorer(build, dimension=widgets.IntSlider(min=0, max=3))
+    panel = figure_explorer(build, stills=[{}], dimension=widgets.IntSlider(min=0, max=3))
     for dimension in (3, 1, 2):
         controls(panel)["dimension"].value = dimension
     fresh = Figure(figsize=(11.0, 4.5))
@@ -317,3 +317,48 @@ def test_figure_explorer_frames_equal_a_fresh_full_draw():
     build(fresh)(dimension=2)
     fresh.canvas.draw()
     assert_shown_equals(panel, np.asarray(fresh.canvas.buffer_rgba()))
+
+
+def test_the_static_companion_stacks_the_frames_of_its_stills():
+    q, k = RNG.normal(size=(5, 4)), RNG.normal(size=(5, 4))
+    panel = temperature_explorer(q, k, TOKENS, query=2)
+    still = png_pixels(panel.still)
+    values = controls(panel)
+    frames = []
+    for temperature in (0.25, 1.0, 4.0):  # the default stills, at the starting query
+        values["temperature"].value, values["query"].value = temperature, 2
+        frames.append(fresh_picture(panel, f"softmax(QKᵀ / ({temperature:g}·√d_k))")[..., :3])
+    assert np.array_equal(still, np.concatenate(frames)), "the still is the three frames, one below the other"
+
+
+def test_stills_name_only_controls_of_the_explorer():
+    with pytest.raises(ValueError, match=r"stills\[1\] names \['layer'\], which are not controls"):
+        weights_explorer(np.ones((2, 5, 5)) / 5, TOKENS, ("head",), stills=[{"head": 1}, {"layer": 0}])
+    with pytest.raises(ValueError, match=r"stills must be a non-empty list of dicts"):
+        weights_explorer(np.ones((2, 5, 5)) / 5, TOKENS, ("head",), stills=[])
+
+
+def test_an_axis_with_labels_is_a_dropdown_that_indexes_it():
+    weights = softmax(RNG.normal(size=(2, 5, 5)))
+    panel = weights_explorer(weights, TOKENS, ("weights",), labels={"weights": ["random", "trained"]},
+                             stills=[{"weights": 0}, {"weights": 1}], title="Self-attention")
+    chooser = controls(panel)["weights"]
+    assert isinstance(chooser, widgets.Dropdown) and [label for label, _ in chooser.options] == ["random", "trained"]
+    chooser.value = 1
+    assert np.array_equal(panel.result.weights, weights[1])
+    assert_shown_equals(panel, fresh_picture(panel, "Self-attention (weights trained)"))
+    with pytest.raises(ValueError, match=r"labels\['weights'\] must name the 2 entries"):
+        weights_explorer(weights, TOKENS, ("weights",), labels={"weights": ["one"]}, stills=[{}])
+
+
+def test_review_explorer_of_cross_attention_shows_every_key():
+    weights = [softmax(RNG.normal(size=(2, n, m))) for n, m in [(6, 4), (3, 7)]]
+    panel = review_explorer(weights, [words(6), words(3)], names=("head",), key_tokens=[list("abcd"), list("abcdefg")],
+                            text="sentence", window=4, stills=[{}])
+    values = controls(panel)
+    assert set(values) == {"sentence", "head", "query"}
+    values["head"].value, values["query"].value = 1, 5
+    assert np.array_equal(panel.result.weights, weights[0][1, 2:6]), "a window of queries, every key"
+    assert panel.result.key_tokens == tuple("abcd")
+    values["sentence"].value = 1
+    assert panel.result.weights.shape == (3, 7) and values["query"].max == 2

@@ -28,7 +28,7 @@ DRIVE = textwrap.dedent("""
     expected = np.exp(np.eye(4)[2] / (0.5 * 2.0))
     assert np.allclose(panel.result.row, expected / expected.sum()), panel.result.row
     weights = np.random.default_rng(0).random((2, 4, 4))
-    panel = weights_explorer(weights, list("abcd"), ("head",))
+    panel = weights_explorer(weights, list("abcd"), ("head",), stills=[{}])
     panel.children[0].value = 1
     assert np.array_equal(panel.result.weights, weights[1])
     print("ok", ipywidgets.__version__)
