@@ -5,6 +5,8 @@ One module per idea: `attention` (NumPy scaled dot-product attention),
 explorers), `exercises` (self-checks),
 `masks` (padding and causal masks), `layers` (attention as Keras layers),
 `training` (schedules), `classifier` (IMDB), `translation` (encoder-decoder),
+`tokens` (byte-level BPE), `generation` (a small GPT: training, perplexity,
+samplers, a KV cache), `generation_widgets` (its pictures and explorers),
 `mode` (quick vs full sizes), `data` (real data sets, offline first).
 """
 import os
