@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 CHROMIUM = Path(os.environ.get("HOSA_CHROMIUM", "/usr/bin/chromium"))
 USES_WIDGETS = re.compile(
-    r"\bipywidgets\b|\bhelpers\.widgets\b|from\s+helpers\s+import\s+[^\n]*\bwidgets\b")
+    r"\bipywidgets\b|\bhelpers\.(\w+_)?widgets\b|from\s+helpers\s+import\s+[^\n]*\bwidgets\b")
 # Headless Debian Chromium, run as root on a server without a GPU, with no background traffic.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]

@@ -4,7 +4,8 @@ For every notebook in `notebooks/` whose code uses `helpers.widgets` or
 `ipywidgets`, this test starts from a copy with its outputs cleared, runs all
 cells in JupyterLab (quick mode), checks that no cell shows an error, then
 moves each `hosa-<name>` slider of each `.hosa-explorer` with the keyboard and
-checks that the picture really changed. Screenshots of every explorer before
+checks that the picture really changed; a "generate" button is pressed and a
+text box given a new text the same way. Screenshots of every explorer before
 and after each move are saved under `test-artifacts/browser/<notebook>/`
 (git-ignored), so a person can look.
 
@@ -53,6 +54,22 @@ def lab(tmp_path_factory):
         pytest.fail(str(why), pytrace=False)
 
 
+def redraws(page, explorer, act, shot, what):
+    """Do `act` and check that the explorer's picture is redrawn, differs and shows no error.
+
+    Screenshots before and after go to `shot`-before.png and `shot`-after.png.
+    """
+    before_src = picture_src(explorer)
+    before_png = explorer.screenshot(path=f"{shot}-before.png")
+    act()
+    page.wait_for_function(REDRAWN, arg=[explorer.element_handle(), before_src], timeout=30_000, polling=100)
+    page.wait_for_function(KERNEL_IDLE)
+    after_png = explorer.screenshot(path=f"{shot}-after.png")
+    errors = page.evaluate(ERRORS)
+    assert not errors, f"{what} shows an error:\n" + "\n\n".join(errors)
+    assert after_png != before_png, f"{what} left the picture unchanged"
+
+
 @pytest.mark.parametrize("notebook", widget_notebooks(), ids=lambda path: path.stem)
 def test_widget_notebook_sliders_redraw_in_jupyterlab(notebook, browser, lab):
     kernel = json.loads(notebook.read_text(encoding="utf-8"))["metadata"].get("kernelspec", {}).get("name")
@@ -89,19 +106,21 @@ def test_widget_notebook_sliders_redraw_in_jupyterlab(notebook, browser, lab):
             for name in names:
                 shot = f"explorer{i + 1}-{name.removeprefix('hosa-')}"
                 readout = explorer.locator(f".{name} .widget-readout").first
-                before_value, before_src = readout.inner_text(), picture_src(explorer)
-                before_png = explorer.screenshot(path=out / f"{shot}-before.png")
-                move_slider(page, explorer, name)
-                page.wait_for_function(REDRAWN, arg=[explorer.element_handle(), before_src],
-                                       timeout=30_000, polling=100)
-                page.wait_for_function(KERNEL_IDLE)
-                after_png = explorer.screenshot(path=out / f"{shot}-after.png")
-                errors = page.evaluate(ERRORS)
-                assert not errors, (f"{notebook.name}: moving {name} in explorer {i + 1} "
-                                    "shows an error:\n" + "\n\n".join(errors))
+                before_value = readout.inner_text()
+                redraws(page, explorer, lambda: move_slider(page, explorer, name), out / shot,
+                        f"moving {name} in explorer {i + 1} of {notebook.name}")
                 assert readout.inner_text() != before_value, f"{name} did not move"
-                assert after_png != before_png, f"moving {name} left the picture unchanged"
                 moved += 1
+            # A "generate" button samples again; a text box (a prompt) redraws on Enter.
+            for button in explorer.locator("button.hosa-generate").all():
+                redraws(page, explorer, button.click, out / f"explorer{i + 1}-generate",
+                        f"pressing generate in explorer {i + 1} of {notebook.name}")
+            for box in explorer.locator(".widget-text input").all():
+                def type_a_prompt(box=box):
+                    box.fill("The ending of this film")
+                    box.press("Enter")
+                redraws(page, explorer, type_a_prompt, out / f"explorer{i + 1}-text",
+                        f"typing a new text in explorer {i + 1} of {notebook.name}")
         assert moved > 0
     except (Exception, pytest.fail.Exception):
         page.screenshot(path=out / "failure.png")
