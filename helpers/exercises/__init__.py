@@ -27,5 +27,7 @@ from helpers.exercises.nb08_lstm_vs_attention import (check_08_attention_entropy
                                                       check_08_lstm_params)
 from helpers.exercises.nb09_translation_encoder_decoder import (check_09_cross_attention,
                                                                 check_09_masked_accuracy, check_09_shift)
+from helpers.exercises.nb10_text_generation import (check_10_cache_step, check_10_distinct_n,
+                                                    check_10_perplexities, check_10_top_p)
 
 __all__ = sorted(name for name in dir() if name.startswith("check_"))
