@@ -451,6 +451,21 @@ def _block_sizes(d_model, num_heads, d_ff, dropout):
     return d_model, num_heads, d_ff, float(dropout)
 
 
+@keras.saving.register_keras_serializable(package="helpers")
+def _gelu_tanh(x):
+    """GELU's tanh approximation, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    return keras.activations.gelu(x, approximate=True)
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+def _gelu(x):
+    """GELU, x Φ(x) with Φ the standard normal CDF (computed with erf)."""
+    return keras.activations.gelu(x, approximate=False)
+
+
+_ACTIVATIONS = {"relu": "relu", "gelu": _gelu, "gelu_tanh": _gelu_tanh}
+
+
 def _block_config(block):
     """The sizes a Transformer block is built from, as its config holds them."""
     return {name: getattr(block, name) for name in ("d_model", "num_heads", "d_ff", "dropout", "norm_first")}
@@ -467,29 +482,38 @@ class TransformerEncoderBlock(keras.layers.Layer):
             x = x + Dropout(MultiHead(LayerNorm(x), ...))
             x = x + Dropout(FFN(LayerNorm(x)))
 
-    with FFN(x) = max(0, x W_1 + b_1) W_2 + b_2, applied at each position.
+    with FFN(x) = act(x W_1 + b_1) W_2 + b_2, applied at each position.
     d_model: size of each token vector; num_heads: heads of d_model / num_heads
-    each; d_ff: hidden size of the FFN; dropout: rate on each sub-layer output.
-    Call with x (batch, n, d_model); attention_mask and mask (optional,
+    each; d_ff: hidden size of the FFN; dropout: rate on each sub-layer output;
+    activation: act, "relu" (max(0, x), the paper's), "gelu" (exact,
+    x Φ(x) with the normal CDF, as BERT) or "gelu_tanh" (its tanh
+    approximation); epsilon: the LayerNorms' epsilon (Keras's default 1e-3;
+    BERT uses 1e-12). Call with x (batch, n, d_model); attention_mask and mask (optional,
     boolean) as in SelfAttention: a query x key mask broadcastable to (batch,
     n_q, n_k), and Keras's per-token mask (batch, n), True at real tokens.
     Returns (batch, n, d_model), and with return_attention_scores=True also
     the weights (batch, num_heads, n, n).
     """
 
-    def __init__(self, d_model, num_heads, d_ff, dropout=0.1, norm_first=False, **kwargs):
+    def __init__(self, d_model, num_heads, d_ff, dropout=0.1, norm_first=False, activation="relu",
+                 epsilon=1e-3, **kwargs):
         super().__init__(**kwargs)
         self.d_model, self.num_heads, self.d_ff, self.dropout = _block_sizes(
             d_model, num_heads, d_ff, dropout)
         self.norm_first = bool(norm_first)
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 < epsilon < 1:
+            raise ValueError(f"epsilon must be a small positive number (LayerNorm's); got {epsilon!r}")
+        self.activation, self.epsilon = activation, float(epsilon)
         self.supports_masking = True
         self.attention = MultiHeadAttention(num_heads, d_model // num_heads, name="attention")
         self.feed_forward = keras.Sequential(
-            [keras.layers.Dense(d_ff, activation="relu"), keras.layers.Dense(d_model)],
+            [keras.layers.Dense(d_ff, activation=_ACTIVATIONS[activation]), keras.layers.Dense(d_model)],
             name="feed_forward",
         )
-        self.attention_norm = keras.layers.LayerNormalization(name="attention_norm")
-        self.feed_forward_norm = keras.layers.LayerNormalization(name="feed_forward_norm")
+        self.attention_norm = keras.layers.LayerNormalization(epsilon=self.epsilon, name="attention_norm")
+        self.feed_forward_norm = keras.layers.LayerNormalization(epsilon=self.epsilon, name="feed_forward_norm")
         self.residual_dropout = keras.layers.Dropout(dropout)
 
     def build(self, input_shape):
@@ -517,7 +541,8 @@ class TransformerEncoderBlock(keras.layers.Layer):
         return mask
 
     def get_config(self):
-        return {**super().get_config(), **_block_config(self)}
+        return {**super().get_config(), **_block_config(self), "activation": self.activation,
+                "epsilon": self.epsilon}
 
 
 @keras.saving.register_keras_serializable(package="helpers")
