@@ -138,24 +138,48 @@ def _layout(view, vmax):
             vmax if view.top is None else view.top)
 
 
-def _save_button(panel, title_fn, controls, save_as, save_dir, vmax):
-    """A "save PNG" button (class hosa-save) and a label that shows where it saved."""
-    button = widgets.Button(description="save PNG", tooltip=f"save the picture to {save_dir}/")
+def _shown(path):
+    """`path` as a reader should see it: relative to the data cache's folder or the working one, never
+    the absolute path of the machine that ran the notebook."""
+    from helpers.data import cache_dir
+
+    path = Path(path).resolve()
+    for root in (cache_dir().resolve().parent, Path.cwd().resolve()):
+        if path.is_relative_to(root):
+            return str(path.relative_to(root))
+    return f"…/{path.parent.name}/{path.name}"
+
+
+def _save_button(controls, save_as, save_dir, write):
+    """A "save PNG" button (class hosa-save) and a label that shows where it saved.
+
+    write(path, values): draws the picture shown for the controls' values to `path`.
+    save_dir: default `helpers.data.cache_dir()`/figures.
+    """
+    if save_dir is None:
+        from helpers.data import cache_dir
+        save_dir = cache_dir() / "figures"
+    save_dir = Path(save_dir)
+    button = widgets.Button(description="save PNG", tooltip=f"save the picture to {_shown(save_dir)}/")
     button.add_class("hosa-save")
     saved = widgets.Label(value="")
 
     def save(_):
         values = {name: control.value for name, control in controls.items()}
-        suffix = "_".join(f"{name}{value}" for name, value in values.items())
-        path = Path(save_dir) / f"{save_as}_{suffix}.png"
+        suffix = "_".join(f"{name}{value}" for name, value in values.items() if not isinstance(value, str))
+        path = save_dir / f"{save_as}_{suffix}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        picture = AttentionPicture(*_layout(panel.result, vmax), dpi=120)
-        picture.set_frame(panel.result, title_fn(**values))
-        picture.figure.savefig(path)
-        saved.value = f"saved {path}"
+        write(path, values)
+        saved.value = f"saved {_shown(path)}"
 
     button.on_click(save)
     return widgets.HBox([button, saved])
+
+
+def _with_save_row(panel, row):
+    """The panel with `row` just above its picture."""
+    panel.children = (*panel.children[:-2], row, *panel.children[-2:])
+    return panel
 
 
 def _still_keys(controls, stills):
@@ -216,7 +240,7 @@ def _controlled(draw, controls, stills):
     return panel
 
 
-def figure_explorer(build, *, stills, figsize=(11.0, 4.5), **controls):
+def figure_explorer(build, *, stills, figsize=(11.0, 4.5), save_as=None, save_dir=None, **controls):
     """An `interactive` over a picture of your own, drawn once and changed in place as the controls move.
 
     build(figure): draws into `figure` (a matplotlib `Figure`, figsize
@@ -232,7 +256,7 @@ def figure_explorer(build, *, stills, figsize=(11.0, 4.5), **controls):
     companion, a list of dicts of control values (a control left out stays
     at its start), drawn one below the other. controls: name -> ipywidgets
     control (each gets the CSS class `hosa-<name>`, a stable hook for
-    browser tests).
+    browser tests). save_as, save_dir: a "save PNG" button, as in `explorer`.
     """
     figure = Figure(figsize=figsize)
     update = build(figure)
@@ -243,7 +267,16 @@ def figure_explorer(build, *, stills, figsize=(11.0, 4.5), **controls):
             result = update(**dict(key))
             return live.png(), result
 
-    return _controlled(draw, controls, stills)
+    panel = _controlled(draw, controls, stills)
+    if save_as is None:
+        return panel
+
+    def write(path, values):
+        with live.lock:
+            update(**values)
+            figure.savefig(path, dpi=120)
+
+    return _with_save_row(panel, _save_button(controls, save_as, save_dir, write))
 
 
 def explorer(view_fn, title_fn, *, stills, save_as=None, save_dir=None, vmax=1.0, **controls):
@@ -285,13 +318,15 @@ def explorer(view_fn, title_fn, *, stills, save_as=None, save_dir=None, vmax=1.0
             return picture.png(view, title_fn(**values)), view
 
     panel = _controlled(draw, controls, stills)
-    if save_as is not None:
-        if save_dir is None:
-            from helpers.data import cache_dir
-            save_dir = cache_dir() / "figures"
-        row = _save_button(panel, title_fn, controls, save_as, save_dir, vmax)
-        panel.children = (*panel.children[:-2], row, *panel.children[-2:])
-    return panel
+    if save_as is None:
+        return panel
+
+    def write(path, values):
+        picture = AttentionPicture(*_layout(panel.result, vmax), dpi=120)
+        picture.set_frame(panel.result, title_fn(**values))
+        picture.figure.savefig(path)
+
+    return _with_save_row(panel, _save_button(controls, save_as, save_dir, write))
 
 
 def _options(dropdown):

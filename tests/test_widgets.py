@@ -255,7 +255,20 @@ def test_save_button_writes_the_picture_shown(tmp_path):
     button.click()
     path = tmp_path / "figures" / "attention_review0_head1_query4.png"
     assert path.read_bytes().startswith(b"\x89PNG")
-    assert label.value == f"saved {path}"
+    # Only what a reader needs, never the absolute path of the machine that ran the notebook.
+    assert label.value == "saved …/figures/attention_review0_head1_query4.png"
+    assert str(tmp_path) not in button.tooltip
+
+
+def test_save_button_shows_a_path_under_the_working_folder_relative_to_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    weights = review_weights([8], leading=())
+    panel = review_explorer(weights, [words(8)], names=(), window=4, stills=[{}], save_as="a",
+                            save_dir=tmp_path / "out" / "figures")
+    button, label = next(child for child in panel.children if isinstance(child, widgets.HBox)).children
+    button.click()
+    assert label.value == "saved out/figures/a_review0_query0.png"
+    assert button.tooltip == "save the picture to out/figures/"
 
 
 def test_review_explorer_rejects_weights_that_do_not_fit_the_tokens():
