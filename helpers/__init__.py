@@ -7,6 +7,8 @@ explorers), `exercises` (self-checks),
 `training` (schedules), `classifier` (IMDB), `translation` (encoder-decoder),
 `tokens` (byte-level BPE), `generation` (a small GPT: training, perplexity,
 samplers, a KV cache), `generation_widgets` (its pictures and explorers),
+`pretrained` (all-MiniLM-L6-v2's weights in our own encoder), `head_patterns`
+(what each head attends to, measured), `pretrained_widgets` (model view, search),
 `mode` (quick vs full sizes), `data` (real data sets, offline first).
 """
 import os

@@ -29,5 +29,6 @@ from helpers.exercises.nb09_translation_encoder_decoder import (check_09_cross_a
                                                                 check_09_masked_accuracy, check_09_shift)
 from helpers.exercises.nb10_text_generation import (check_10_cache_step, check_10_distinct_n,
                                                     check_10_perplexities, check_10_top_p)
+from helpers.exercises.nb11_pretrained_attention import check_11_mean_pool, check_11_previous_token
 
 __all__ = sorted(name for name in dir() if name.startswith("check_"))
