@@ -7,9 +7,12 @@ Trains on the 25,000 training reviews of aclImdb and prints, for each model,
 the training seconds (wall clock of `fit`, and the CPU seconds of this
 process) and the accuracy on all 25,000 test reviews, as a table.
 
-- "series": `helpers.classifier.transformer_classifier` with `IMDB_RECIPE`
-  (padding masked in attention and pooling, batches of similar length,
-  AdamW with warm-up and cosine decay).
+- "series": `helpers.classifier.train_classifier(recipe, ...)`, the call
+  notebook 07 makes: the model `classifier_from_recipe(recipe)` builds from
+  `IMDB_RECIPE` (padding masked in attention and pooling), batches of similar
+  length, AdamW with warm-up and cosine decay. Any field of the recipe can be
+  changed with its flag (`--attention-kind linear`, `--positions learned`,
+  ...); `--seeds 3` trains seeds 0, 1, 2 and prints mean and spread.
 - "keras": the configuration of the Keras example "Text classification with
   Transformer" (keras.io; vocabulary 20,000, the last 200 tokens of each
   review, pre-padded with `pad_sequences` as the example does, embedding 32,
@@ -27,6 +30,7 @@ on a shared CPU, wall seconds are pessimistic.
 import argparse
 import os
 import time
+from dataclasses import fields
 
 import helpers
 
@@ -36,9 +40,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
-from helpers.classifier import IMDB_RECIPE, save_classifier, transformer_classifier  # noqa: E402
-from helpers.data import _review_id, cache_dir, load_imdb, make_imdb_vectorizer, stratified_subset  # noqa: E402
-from helpers.training import length_buckets, predict_in_buckets, warmup_cosine  # noqa: E402
+from helpers.classifier import IMDB_RECIPE, save_classifier, train_classifier  # noqa: E402
+from helpers.data import (_review_id, cache_dir, load_imdb, make_imdb_vectorizer, stratified_subset,  # noqa: E402
+                          texts_to_ids)
+from helpers.training import predict_in_buckets  # noqa: E402
 
 KERAS_EXAMPLE = dict(vocab_size=20_000, seq_len=200, embed_dim=32, num_heads=2, ff_dim=32,
                      epochs=2, batch_size=32)
@@ -68,12 +73,6 @@ def movie_split(n_validation=5_000, seed=0):
         count += int(np.sum(movies == movie))
     held_out = np.isin(movies, list(chosen))
     return np.flatnonzero(~held_out), np.flatnonzero(held_out)
-
-
-def token_ids(vectorizer, texts, chunk=2_000):
-    """vectorizer(texts) as an int32 NumPy array, a chunk at a time."""
-    return np.concatenate([ops.convert_to_numpy(vectorizer(texts[i:i + chunk]))
-                           for i in range(0, len(texts), chunk)]).astype("int32")
 
 
 def load(args):
@@ -107,22 +106,11 @@ class _Clock:
         self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
 
 
-def run_series(recipe, train_texts, train_labels, eval_texts, eval_labels):
-    vectorizer = make_imdb_vectorizer(train_texts, recipe["vocab_size"], recipe["seq_len"])
-    x_train, x_eval = token_ids(vectorizer, train_texts), token_ids(vectorizer, eval_texts)
-    keras.utils.set_random_seed(0)
-    model = transformer_classifier(
-        recipe["vocab_size"], recipe["seq_len"], d_model=recipe["d_model"],
-        num_heads=recipe["num_heads"], d_ff=recipe["d_ff"], num_layers=recipe["num_layers"],
-        dropout=recipe["dropout"], pooling=recipe["pooling"], norm_first=recipe["norm_first"],
-        token_dropout=recipe["token_dropout"], positions=recipe["positions"])
-    batches = length_buckets(x_train, train_labels, batch_size=recipe["batch_size"], seed=0)
-    steps = recipe["epochs"] * int(batches.cardinality())
-    schedule = warmup_cosine(recipe["learning_rate"], steps, int(recipe["warmup_fraction"] * steps))
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=recipe["weight_decay"]),
-                  loss="binary_crossentropy", metrics=["accuracy"])
+def run_series(recipe, train_texts, train_labels, eval_texts, eval_labels, seed=0):
+    vectorizer = make_imdb_vectorizer(train_texts, recipe.vocab_size, recipe.seq_len)
+    x_train, x_eval = texts_to_ids(vectorizer, train_texts), texts_to_ids(vectorizer, eval_texts)
     with _Clock() as clock:
-        model.fit(batches, epochs=recipe["epochs"], verbose=2, shuffle=False)
+        model = train_classifier(recipe, x_train, train_labels, seed=seed).model
     p_positive = predict_in_buckets(model, x_eval)[:, 0]
     return model, vectorizer, clock, float(np.mean((p_positive > 0.5) == eval_labels))
 
@@ -161,7 +149,7 @@ class TransformerBlock(layers.Layer):
 
 def keras_example_ids(vectorizer, texts, maxlen):
     """As keras.datasets.imdb + pad_sequences(maxlen): the LAST maxlen tokens, padded in front."""
-    ids = token_ids(vectorizer, texts)
+    ids = texts_to_ids(vectorizer, texts)
     return keras.utils.pad_sequences([row[row != 0] for row in ids], maxlen=maxlen)
 
 
@@ -198,9 +186,11 @@ def parse(argv=None):
                         help="train on 20,000 training reviews, evaluate on 5,000 of held-out movies")
     parser.add_argument("--train", type=int, help="a stratified subset of this many training reviews")
     parser.add_argument("--test", type=int, help="a stratified subset of this many evaluation reviews")
-    parser.add_argument("--save", help="save the series model and its vocabulary here (.keras)")
+    parser.add_argument("--save", help="save the series model (seed 0) and its vocabulary here (.keras)")
+    parser.add_argument("--seeds", type=int, default=1, help="train the series recipe with seeds 0 .. SEEDS-1")
     recipe = parser.add_argument_group("the series recipe (default: helpers.classifier.IMDB_RECIPE)")
-    for key, value in IMDB_RECIPE.items():
+    for field in fields(IMDB_RECIPE):
+        key, value = field.name, getattr(IMDB_RECIPE, field.name)
         flag = "--" + key.replace("_", "-")
         if isinstance(value, bool):
             recipe.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes"), default=value,
@@ -212,7 +202,7 @@ def parse(argv=None):
 
 def main(argv=None):
     args = parse(argv)
-    recipe = {key: getattr(args, key) for key in IMDB_RECIPE}
+    recipe = IMDB_RECIPE.replace(**{field.name: getattr(args, field.name) for field in fields(IMDB_RECIPE)})
     print(f"CPU cores: {os.cpu_count()}, load average at start: "
           + ", ".join(f"{x:.1f}" for x in os.getloadavg()), flush=True)
     train_texts, train_labels, eval_texts, eval_labels, what = load(args)
@@ -224,17 +214,25 @@ def main(argv=None):
         rows.append(("Keras example (len 200, d 32, 2 heads, 1 block)", clock, accuracy))
     if args.only in (None, "series"):
         print("\n== series classifier:", recipe, flush=True)
-        model, vectorizer, clock, accuracy = run_series(recipe, train_texts, train_labels,
-                                                        eval_texts, eval_labels)
-        rows.append((f"series (len {recipe['seq_len']}, d {recipe['d_model']}, {recipe['num_heads']} heads, "
-                     f"{recipe['num_layers']} blocks, masked)", clock, accuracy))
-        if args.save:
-            print("saved", *save_classifier(model, vectorizer, args.save))
+        name = (f"series (len {recipe.seq_len}, d {recipe.d_model}, {recipe.num_heads} heads, "
+                f"{recipe.num_layers} blocks, {recipe.attention_kind}, masked)")
+        accuracies = []
+        for seed in range(args.seeds):
+            model, vectorizer, clock, accuracy = run_series(recipe, train_texts, train_labels,
+                                                            eval_texts, eval_labels, seed=seed)
+            rows.append((f"{name}, seed {seed}", clock, accuracy))
+            accuracies.append(accuracy)
+            if args.save and seed == 0:
+                print("saved", *save_classifier(model, vectorizer, args.save))
     print(f"\nIMDB sentiment: trained on {len(train_texts):,} reviews, "
           f"accuracy on {len(eval_texts):,} {what}")
-    print(f"{'model':58s} {'train s':>8s} {'CPU s':>8s} {'accuracy':>9s}")
+    print(f"{'model':70s} {'train s':>8s} {'CPU s':>8s} {'accuracy':>9s}")
     for name, clock, accuracy in rows:
-        print(f"{name:58s} {clock.wall:8.0f} {clock.cpu:8.0f} {100 * accuracy:8.2f}%")
+        print(f"{name:70s} {clock.wall:8.0f} {clock.cpu:8.0f} {100 * accuracy:8.2f}%")
+    if args.only in (None, "series") and args.seeds > 1:
+        spread = 100 * np.array(accuracies)
+        print(f"series recipe over {args.seeds} seeds: {spread.mean():.2f} % ± {spread.std(ddof=1):.2f} "
+              f"(mean ± standard deviation), range {spread.min():.2f}-{spread.max():.2f} %")
     print("load average at end: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
 
 

@@ -17,7 +17,11 @@ the padding positions hold, never changes the prediction.
 `attention_maps` reads back every head's weights of a trained model;
 `save_classifier` / `load_classifier` keep a model with its vocabulary.
 """
+import inspect
 import json
+import time
+from collections import namedtuple
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +31,15 @@ from keras import ops
 from helpers.data import write_whole
 from helpers.layers import PositionalEmbedding, TransformerEncoderBlock
 from helpers.masks import _positive_int
+from helpers.training import length_buckets, warmup_cosine
 
 __all__ = [
+    "ClassifierRecipe",
     "IMDB_RECIPE",
+    "classifier_from_recipe",
+    "train_classifier",
+    "recipe_differences",
+    "load_or_train_classifier",
     "TokenDropout",
     "MaskedGlobalPooling",
     "transformer_classifier",
@@ -40,26 +50,54 @@ __all__ = [
 
 POOLINGS = ("mean", "max")
 
+@dataclass(frozen=True)
+class ClassifierRecipe:
+    """Everything a classifier of notebook 07 is made from: the model and its training.
+
+    Model (the arguments of `transformer_classifier`, same names): vocab_size
+    (tokens kept, padding and [UNK] included), seq_len (tokens read per
+    review), d_model, num_heads, d_ff, num_layers, dropout, token_dropout
+    (words replaced by [UNK] while training), positions ("sinusoidal" or
+    "learned"), pooling ("mean" or "max"), norm_first (pre-LN blocks),
+    attention_kind ("softmax" or "linear" heads). Training
+    (`train_classifier`): epochs over batches of batch_size reviews of
+    similar length, AdamW with weight_decay, the learning rate warming up to
+    learning_rate over warmup_fraction of all steps, then a cosine to 0.
+
+    Build the model with `classifier_from_recipe(recipe)`; vary a recipe with
+    `recipe.replace(name=value, ...)`, never by copying its fields by hand.
+    """
+
+    vocab_size: int = 10_000
+    seq_len: int = 512
+    d_model: int = 64
+    num_heads: int = 4
+    d_ff: int = 128
+    num_layers: int = 2
+    dropout: float = 0.1
+    token_dropout: float = 0.2
+    positions: str = "sinusoidal"
+    pooling: str = "mean"
+    norm_first: bool = False
+    attention_kind: str = "softmax"
+    epochs: int = 2
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    warmup_fraction: float = 0.1
+    weight_decay: float = 0.01
+
+    def replace(self, **changes):
+        """This recipe with some fields changed; an unknown name is a ValueError listing the fields."""
+        unknown = sorted(set(changes) - {f.name for f in fields(self)})
+        if unknown:
+            raise ValueError(f"{unknown} are not fields of ClassifierRecipe; its fields are "
+                             f"{[f.name for f in fields(self)]}")
+        return replace(self, **changes)
+
+
 # What notebook 07 trains in full mode, chosen with `python bench/imdb.py --validation`
 # (5,000 training reviews of held-out movies; never the test set).
-IMDB_RECIPE = {
-    "vocab_size": 10_000,       # tokens kept, padding and [UNK] included
-    "seq_len": 512,             # tokens read per review (92% of reviews fit whole)
-    "d_model": 64,
-    "num_heads": 4,
-    "d_ff": 128,
-    "num_layers": 2,
-    "dropout": 0.1,
-    "token_dropout": 0.2,       # words replaced by [UNK] while training
-    "positions": "sinusoidal",  # fixed sine/cosine codes (notebook 05)
-    "pooling": "mean",
-    "norm_first": False,
-    "epochs": 2,
-    "batch_size": 32,
-    "learning_rate": 1e-3,      # the peak of the warm-up + cosine schedule
-    "warmup_fraction": 0.1,     # of all training steps
-    "weight_decay": 0.01,       # AdamW
-}
+IMDB_RECIPE = ClassifierRecipe()
 
 
 @keras.saving.register_keras_serializable(package="helpers")
@@ -143,7 +181,7 @@ class MaskedGlobalPooling(keras.layers.Layer):
 
 def transformer_classifier(vocab_size, seq_len, d_model=64, num_heads=4, d_ff=128, num_layers=1,
                            dropout=0.1, pooling="mean", norm_first=False, token_dropout=0.0,
-                           positions="learned"):
+                           positions="learned", attention_kind="softmax"):
     """An (uncompiled) binary classifier: token ids (batch, n) -> P(positive) (batch, 1).
 
     vocab_size: token ids run from 0 (padding) to vocab_size - 1; seq_len:
@@ -156,7 +194,9 @@ def transformer_classifier(vocab_size, seq_len, d_model=64, num_heads=4, d_ff=12
     norm_first: pre-LN blocks, with a final LayerNorm before pooling (post-LN,
     the paper's, when False); token_dropout: the rate of `TokenDropout` on
     the input words while training (0: none); positions: "learned" or
-    "sinusoidal", the kind of `PositionalEmbedding`. The layers are named
+    "sinusoidal", the kind of `PositionalEmbedding`; attention_kind: "softmax"
+    or "linear", the heads of every block (`TransformerEncoderBlock`). A
+    recipe's model is `classifier_from_recipe(recipe)`. The layers are named
     "token_dropout", "embedding", "block_0", "block_1", ..., "pooling",
     "p_positive".
     """
@@ -176,13 +216,58 @@ def transformer_classifier(vocab_size, seq_len, d_model=64, num_heads=4, d_ff=12
     x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
     for i in range(num_layers):
         x = TransformerEncoderBlock(d_model, num_heads, d_ff, dropout=dropout, norm_first=norm_first,
-                                    name=f"block_{i}")(x)
+                                    attention_kind=attention_kind, name=f"block_{i}")(x)
     if norm_first:  # pre-LN blocks leave the residual stream unnormalised
         x = keras.layers.LayerNormalization(name="final_norm")(x)
     x = MaskedGlobalPooling(pooling, name="pooling")(x)
     x = keras.layers.Dropout(dropout, name="pooled_dropout")(x)
     p_positive = keras.layers.Dense(1, activation="sigmoid", name="p_positive")(x)
     return keras.Model(token_ids, p_positive, name="transformer_classifier")
+
+
+def _model_arguments(recipe):
+    """The recipe's fields that `transformer_classifier` takes, by name: all of its arguments."""
+    if not isinstance(recipe, ClassifierRecipe):
+        raise TypeError(f"recipe must be a ClassifierRecipe (e.g. IMDB_RECIPE); got {type(recipe).__name__}")
+    names = inspect.signature(transformer_classifier).parameters
+    return {name: getattr(recipe, name) for name in names}
+
+
+def classifier_from_recipe(recipe=IMDB_RECIPE):
+    """The (uncompiled) `transformer_classifier` that `recipe` describes: token ids (batch, n) -> (batch, 1).
+
+    Every argument of `transformer_classifier` is read from the recipe, so a
+    field cannot be left out. For another size, pass `recipe.replace(...)`.
+    """
+    return transformer_classifier(**_model_arguments(recipe))
+
+
+TrainedClassifier = namedtuple("TrainedClassifier", "model history seconds")
+
+
+def train_classifier(recipe, token_ids, labels, seed=0, verbose=2):
+    """Build `recipe`'s classifier and train it as the recipe says.
+
+    token_ids: integers (reviews, n), 0 = padding; labels: 0/1 (reviews,).
+    `keras.utils.set_random_seed(seed)` fixes the initial weights, the
+    batches (`length_buckets`, shuffled with `seed`) and dropout. AdamW
+    (recipe.weight_decay) with a linear warm-up over recipe.warmup_fraction
+    of the steps to recipe.learning_rate, then a cosine to 0
+    (`warmup_cosine`), recipe.epochs epochs; verbose is Keras's (2: one
+    line per epoch). Returns TrainedClassifier(model, history, seconds):
+    the trained model, Keras's History (loss and accuracy per epoch) and
+    the wall-clock seconds of `fit`.
+    """
+    keras.utils.set_random_seed(seed)
+    model = classifier_from_recipe(recipe)
+    batches = length_buckets(token_ids, labels, batch_size=recipe.batch_size, seed=seed)
+    steps = recipe.epochs * int(batches.cardinality())
+    schedule = warmup_cosine(recipe.learning_rate, steps, int(recipe.warmup_fraction * steps))
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=recipe.weight_decay),
+                  loss="binary_crossentropy", metrics=["accuracy"])
+    start = time.perf_counter()
+    history = model.fit(batches, epochs=recipe.epochs, verbose=verbose, shuffle=False)
+    return TrainedClassifier(model, history, time.perf_counter() - start)
 
 
 def _parts(model):
@@ -233,6 +318,56 @@ def attention_maps(model, token_ids, batch_size=16):
             layers.append(ops.convert_to_numpy(weights))
         maps.append(np.stack(layers, axis=1).astype(np.float32))
     return np.concatenate(maps)
+
+
+def recipe_differences(model, recipe):
+    """{field: (what the recipe says, what the model is)} for each model field where they differ.
+
+    model: a `transformer_classifier` (built, trained or loaded); recipe: a
+    `ClassifierRecipe`. Empty when the model is the recipe's.
+    """
+    expected = _model_arguments(recipe)
+    embedding, blocks = _parts(model)
+    first = blocks[0]
+    found = {
+        "vocab_size": embedding.vocab_size, "seq_len": embedding.max_length, "d_model": embedding.d_model,
+        "positions": embedding.kind, "num_layers": len(blocks), "num_heads": first.num_heads,
+        "d_ff": first.d_ff, "dropout": first.dropout, "norm_first": first.norm_first,
+        "attention_kind": first.attention_kind, "pooling": model.get_layer("pooling").pooling,
+        "token_dropout": model.get_layer("token_dropout").rate,
+    }
+    return {name: (expected[name], value) for name, value in found.items() if expected[name] != value}
+
+
+def load_or_train_classifier(checkpoint, recipe, texts, labels, seed=0, verbose=2):
+    """The classifier cached at `checkpoint`, or `recipe`'s trained on (texts, labels) and saved there.
+
+    checkpoint: a .keras path (`save_classifier`); texts: the training
+    reviews (strings) and labels 0/1, used only when there is no checkpoint:
+    the vocabulary is learned from texts, then `train_classifier(recipe,
+    ..., seed)` trains. A checkpoint made from another recipe is refused with
+    the fields that differ. Returns (model, vectorizer, seconds): seconds
+    of training, None when the model was loaded.
+    """
+    from helpers.data import make_imdb_vectorizer, texts_to_ids
+
+    checkpoint = Path(checkpoint)
+    if checkpoint.exists():
+        model, vectorizer = load_classifier(checkpoint)
+        differences = recipe_differences(model, recipe)
+        if differences:
+            listed = ", ".join(f"{name} {want!r} in the recipe, {got!r} in the file"
+                               for name, (want, got) in differences.items())
+            raise ValueError(f"the classifier cached at {checkpoint.name} is not this recipe's ({listed}); "
+                             f"delete {checkpoint.name} and its .vocab.json to train it again")
+        return model, vectorizer, None
+    if len(texts) == 0:
+        raise ValueError("texts must hold at least one training review; got an empty list")
+    vectorizer = make_imdb_vectorizer(texts, vocab_size=recipe.vocab_size, seq_len=recipe.seq_len)
+    model, _, seconds = train_classifier(recipe, texts_to_ids(vectorizer, texts), np.asarray(labels), seed=seed,
+                                         verbose=verbose)
+    save_classifier(model, vectorizer, checkpoint)
+    return model, vectorizer, seconds
 
 
 def _vocabulary_path(path):

@@ -52,6 +52,7 @@ __all__ = [
     "load_imdb",
     "imdb_standardize",
     "make_imdb_vectorizer",
+    "texts_to_ids",
     "imdb_dataset",
     "stratified_subset",
     "load_spa_eng",
@@ -497,6 +498,15 @@ def make_imdb_vectorizer(train_texts, vocab_size=20_000, seq_len=200):
     )
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(list(train_texts)).batch(1024))
     return vectorizer
+
+
+def texts_to_ids(vectorizer, texts, chunk=2_000):
+    """vectorizer(texts) as an int32 NumPy array (len(texts), seq_len), `chunk` texts at a time."""
+    from keras import ops
+
+    _check_texts("texts", texts)
+    return np.concatenate([ops.convert_to_numpy(vectorizer(texts[i:i + chunk]))
+                           for i in range(0, len(texts), chunk)]).astype("int32")
 
 
 def imdb_dataset(texts, labels, vectorizer, batch_size=32, shuffle=False, seed=None):

@@ -1,7 +1,7 @@
 """Self-attention as Keras layers, built from the formulas (notebooks 02-04).
 
     SelfAttention            softmax((x W_Q)(x W_K)^T / sqrt(d_k)) (x W_V)
-    MultiHeadAttention       Concat(head_1, ..., head_h) W_O
+    MultiHeadAttention       Concat(head_1, ..., head_h) W_O (softmax or linear heads)
     SinusoidalEncoding       x + PE, PE[pos, 2i] = sin(pos / 10000^(2i/d))
     PositionalEmbedding      Embedding(token_ids) * sqrt(d_model) + position
     TransformerEncoderBlock  attention, then feed-forward, each with a residual and a LayerNorm
@@ -40,6 +40,9 @@ __all__ = [
 
 # Scores of masked keys: exp() of it underflows to exactly 0 in float32.
 _MASKED_SCORE = -1e9
+
+# How a head turns queries and keys into weights (MultiHeadAttention's kind=).
+ATTENTION_KINDS = ("softmax", "linear")
 
 
 def _check_shape(name, shape, expected):
@@ -135,6 +138,35 @@ def _attend(q, k, v, mask=None):
     return ops.matmul(weights, v), weights
 
 
+# A denominator below this is a query whose keys are all hidden: its output is 0.
+_TINY = 1e-30
+
+
+def _attend_linear(q, k, v, key_mask=None, return_weights=False):
+    """Linear attention (Katharopoulos et al., 2020), phi(x) = elu(x) + 1:
+
+        out_i = phi(q_i)^T (sum_j m_j phi(k_j) v_j^T) / phi(q_i)^T (sum_j m_j phi(k_j))
+
+    q: (..., n_q, d_k), k: (..., n_k, d_k), v: (..., n_k, d_v); key_mask:
+    boolean, broadcastable to (..., 1, n_k), m_j = True at keys that may be
+    attended to. The sums over keys are (d_k, d_v) and (d_k,): no (n_q, n_k)
+    matrix is formed unless return_weights. A query with every key hidden
+    gets a zero output. Returns (output (..., n_q, d_v), weights (..., n_q,
+    n_k) or None): the weights phi(q_i).m_j phi(k_j), normalised per row, are
+    what the sums compute implicitly.
+    """
+    fq, fk = ops.elu(q) + 1.0, ops.elu(k) + 1.0
+    if key_mask is not None:
+        fk = fk * ops.cast(ops.swapaxes(key_mask, -1, -2), fk.dtype)   # (..., n_k, 1) zeros hidden keys
+    kv = ops.matmul(ops.swapaxes(fk, -1, -2), v)                          # (..., d_k, d_v)
+    z = ops.sum(fk, axis=-2, keepdims=True)                               # (..., 1, d_k)
+    denominator = ops.maximum(ops.sum(fq * z, axis=-1, keepdims=True), _TINY)   # (..., n_q, 1)
+    output = ops.matmul(fq, kv) / denominator
+    if not return_weights:
+        return output, None
+    return output, ops.matmul(fq, ops.swapaxes(fk, -1, -2)) / denominator
+
+
 @keras.saving.register_keras_serializable(package="helpers")
 class SelfAttention(keras.layers.Layer):
     """Single-head self-attention: softmax((x W_Q)(x W_K)^T / sqrt(units)) (x W_V).
@@ -199,13 +231,22 @@ class MultiHeadAttention(keras.layers.Layer):
     and a zero output (Keras's default fused call averages all values there
     instead; notebook 04 shows it), and masks attached to the inputs by Keras
     are not read.
+
+    kind: "softmax" (the paper's Attention, above) or "linear": each head
+    computes linear attention (Katharopoulos et al., 2020; `_attend_linear`),
+    whose cost grows with n instead of n^2. Linear attention can hide keys
+    (attention_mask broadcastable to (batch, 1, n_k), e.g. padding) but not a
+    query x key pattern such as the causal mask.
     """
 
-    def __init__(self, num_heads, key_dim, use_bias=True, **kwargs):
+    def __init__(self, num_heads, key_dim, use_bias=True, kind="softmax", **kwargs):
         super().__init__(**kwargs)
         self.num_heads = _positive_int("num_heads", num_heads)
         self.key_dim = _positive_int("key_dim", key_dim)
         self.use_bias = bool(use_bias)
+        if kind not in ATTENTION_KINDS:
+            raise ValueError(f"kind must be one of {ATTENTION_KINDS}; got {kind!r}")
+        self.kind = kind
         self.supports_masking = True
 
     def build(self, query_shape, value_shape, key_shape=None):
@@ -231,6 +272,13 @@ class MultiHeadAttention(keras.layers.Layer):
         _check_shape("key", key.shape, (batch or "batch", n_k or "n_k", self.w_k.kernel.shape[0]))
         if attention_mask is not None:
             _check_mask_fits("attention_mask", attention_mask, (batch, n_q, n_k))
+        if self.kind == "linear" and (use_causal_mask or (
+                attention_mask is not None and len(attention_mask.shape) >= 2 and attention_mask.shape[-2] != 1)):
+            raise ValueError(
+                "linear attention can hide keys only: give attention_mask of shape (batch, 1, n_k), such as "
+                f"padding_mask(ids); got use_causal_mask={use_causal_mask}, attention_mask of shape "
+                f"{None if attention_mask is None else tuple(attention_mask.shape)} (use kind='softmax')"
+            )
         if use_causal_mask:
             attention_mask = combine_masks(
                 attention_mask, causal_mask(ops.shape(query)[1], ops.shape(value)[1])
@@ -242,7 +290,10 @@ class MultiHeadAttention(keras.layers.Layer):
         q = self._split_heads(self.w_q(query))
         k = self._split_heads(self.w_k(key))
         v = self._split_heads(self.w_v(value))
-        heads, weights = _attend(q, k, v, attention_mask)
+        if self.kind == "linear":
+            heads, weights = _attend_linear(q, k, v, attention_mask, return_weights=return_attention_scores)
+        else:
+            heads, weights = _attend(q, k, v, attention_mask)
         output = self.w_o(self._concatenate_heads(heads))
         return (output, weights) if return_attention_scores else output
 
@@ -262,6 +313,7 @@ class MultiHeadAttention(keras.layers.Layer):
             "num_heads": self.num_heads,
             "key_dim": self.key_dim,
             "use_bias": self.use_bias,
+            "kind": self.kind,
         }
 
 
@@ -492,11 +544,13 @@ class TransformerEncoderBlock(keras.layers.Layer):
     boolean) as in SelfAttention: a query x key mask broadcastable to (batch,
     n_q, n_k), and Keras's per-token mask (batch, n), True at real tokens.
     Returns (batch, n, d_model), and with return_attention_scores=True also
-    the weights (batch, num_heads, n, n).
+    the weights (batch, num_heads, n, n). attention_kind: "softmax" (the
+    paper's) or "linear" (`MultiHeadAttention(kind="linear")`: cost linear in
+    n; Keras's padding mask is honoured, attention_mask= is not accepted).
     """
 
     def __init__(self, d_model, num_heads, d_ff, dropout=0.1, norm_first=False, activation="relu",
-                 epsilon=1e-3, **kwargs):
+                 epsilon=1e-3, attention_kind="softmax", **kwargs):
         super().__init__(**kwargs)
         self.d_model, self.num_heads, self.d_ff, self.dropout = _block_sizes(
             d_model, num_heads, d_ff, dropout)
@@ -507,7 +561,11 @@ class TransformerEncoderBlock(keras.layers.Layer):
             raise ValueError(f"epsilon must be a small positive number (LayerNorm's); got {epsilon!r}")
         self.activation, self.epsilon = activation, float(epsilon)
         self.supports_masking = True
-        self.attention = MultiHeadAttention(num_heads, d_model // num_heads, name="attention")
+        if attention_kind not in ATTENTION_KINDS:
+            raise ValueError(f"attention_kind must be one of {ATTENTION_KINDS}; got {attention_kind!r}")
+        self.attention_kind = attention_kind
+        self.attention = MultiHeadAttention(num_heads, d_model // num_heads, kind=attention_kind,
+                                            name="attention")
         self.feed_forward = keras.Sequential(
             [keras.layers.Dense(d_ff, activation=_ACTIVATIONS[activation]), keras.layers.Dense(d_model)],
             name="feed_forward",
@@ -523,16 +581,29 @@ class TransformerEncoderBlock(keras.layers.Layer):
         self.attention_norm.build(input_shape)
         self.feed_forward_norm.build(input_shape)
 
+    def _allowed(self, mask, attention_mask, x_shape):
+        """The mask the attention layer gets: query x key for softmax heads, keys only for linear ones."""
+        if self.attention_kind == "softmax":
+            return _layer_mask(mask, attention_mask, x_shape)
+        if attention_mask is not None:
+            raise ValueError("attention_mask is not accepted by a block with attention_kind='linear': linear "
+                             "attention hides padding keys (Keras's mask) only")
+        return None if mask is None else _token_mask("mask", mask, x_shape[0], x_shape[1])
+
+    def _attend(self, h, allowed, return_attention_scores):
+        if return_attention_scores:
+            return self.attention(h, h, attention_mask=allowed, return_attention_scores=True)
+        return self.attention(h, h, attention_mask=allowed), None
+
     def call(self, x, mask=None, attention_mask=None, training=False, return_attention_scores=False):
         _check_shape("x", x.shape, ("batch", "n", self.d_model))
-        allowed = _layer_mask(mask, attention_mask, tuple(x.shape))
+        allowed = self._allowed(mask, attention_mask, tuple(x.shape))
         if self.norm_first:
-            h = self.attention_norm(x)
-            attended, weights = self.attention(h, h, attention_mask=allowed, return_attention_scores=True)
+            attended, weights = self._attend(self.attention_norm(x), allowed, return_attention_scores)
             x = x + self.residual_dropout(attended, training=training)
             x = x + self.residual_dropout(self.feed_forward(self.feed_forward_norm(x)), training=training)
         else:
-            attended, weights = self.attention(x, x, attention_mask=allowed, return_attention_scores=True)
+            attended, weights = self._attend(x, allowed, return_attention_scores)
             x = self.attention_norm(x + self.residual_dropout(attended, training=training))
             x = self.feed_forward_norm(x + self.residual_dropout(self.feed_forward(x), training=training))
         return (x, weights) if return_attention_scores else x
@@ -542,7 +613,7 @@ class TransformerEncoderBlock(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), **_block_config(self), "activation": self.activation,
-                "epsilon": self.epsilon}
+                "epsilon": self.epsilon, "attention_kind": self.attention_kind}
 
 
 @keras.saving.register_keras_serializable(package="helpers")
