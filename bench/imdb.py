@@ -41,8 +41,7 @@ import numpy as np  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
 from helpers.classifier import IMDB_RECIPE, save_classifier, train_classifier  # noqa: E402
-from helpers.data import (_review_id, cache_dir, load_imdb, make_imdb_vectorizer, stratified_subset,  # noqa: E402
-                          texts_to_ids)
+from helpers.data import imdb_movie_split, load_imdb, make_imdb_vectorizer, stratified_subset, texts_to_ids  # noqa: E402
 from helpers.training import predict_in_buckets  # noqa: E402
 
 KERAS_EXAMPLE = dict(vocab_size=20_000, seq_len=200, embed_dim=32, num_heads=2, ff_dim=32,
@@ -51,35 +50,11 @@ KERAS_EXAMPLE = dict(vocab_size=20_000, seq_len=200, embed_dim=32, num_heads=2, 
 
 # ------------------------------------------------------------------ data
 
-def movies_of_train_reviews():
-    """The IMDb address of the movie each training review (load_imdb order) is about."""
-    root = cache_dir() / "aclImdb" / "train"
-    movies = []
-    for label in ("neg", "pos"):
-        urls = (root / f"urls_{label}.txt").read_text(encoding="utf-8").split()
-        ids = sorted(map(_review_id, (root / label).glob("*.txt")))
-        movies += [urls[i] for i in ids]
-    return np.array(movies)
-
-
-def movie_split(n_validation=5_000, seed=0):
-    """(fit, validation) row indices of the training reviews; no movie in both."""
-    movies = movies_of_train_reviews()
-    chosen, count = set(), 0
-    for movie in np.random.default_rng(seed).permutation(np.unique(movies)):
-        if count >= n_validation:
-            break
-        chosen.add(movie)
-        count += int(np.sum(movies == movie))
-    held_out = np.isin(movies, list(chosen))
-    return np.flatnonzero(~held_out), np.flatnonzero(held_out)
-
-
 def load(args):
     """(train texts, train labels, eval texts, eval labels, what the evaluation is on)."""
     train_texts, train_labels = load_imdb("train")
     if args.validation:
-        fit, held_out = movie_split()
+        fit, held_out = imdb_movie_split()
         eval_texts, eval_labels = [train_texts[i] for i in held_out], train_labels[held_out]
         train_texts, train_labels = [train_texts[i] for i in fit], train_labels[fit]
         what = "validation reviews (training movies held out)"

@@ -88,11 +88,16 @@ class ClassifierRecipe:
 
     def replace(self, **changes):
         """This recipe with some fields changed; an unknown name is a ValueError listing the fields."""
-        unknown = sorted(set(changes) - {f.name for f in fields(self)})
-        if unknown:
-            raise ValueError(f"{unknown} are not fields of ClassifierRecipe; its fields are "
-                             f"{[f.name for f in fields(self)]}")
-        return replace(self, **changes)
+        return replace_fields(self, changes)
+
+
+def replace_fields(recipe, changes):
+    """dataclasses.replace(recipe, **changes), with a ValueError that lists the fields for an unknown name."""
+    names = [f.name for f in fields(recipe)]
+    unknown = sorted(set(changes) - set(names))
+    if unknown:
+        raise ValueError(f"{unknown} are not fields of {type(recipe).__name__}; its fields are {names}")
+    return replace(recipe, **changes)
 
 
 # What notebook 07 trains in full mode, chosen with `python bench/imdb.py --validation`

@@ -50,6 +50,7 @@ __all__ = [
     "seed",
     "write_whole",
     "load_imdb",
+    "imdb_movie_split",
     "imdb_standardize",
     "make_imdb_vectorizer",
     "texts_to_ids",
@@ -450,6 +451,31 @@ def load_imdb(split="train", data_dir=None):
 # the seed command run without it, and importing it takes seconds.
 _BREAK = r"<br\s*/?>"
 _PUNCTUATION = f"[{re.escape(string.punctuation)}]"
+
+
+def imdb_movie_split(n_validation=5_000, seed=0, data_dir=None):
+    """(fit, validation): row indices of the training reviews (`load_imdb("train")` order), no movie in both.
+
+    Whole movies, drawn at random with `seed`, go to validation until it
+    holds at least n_validation reviews: the test reviews are about other
+    movies than the training ones, so a random split of reviews would
+    flatter a model that remembers titles and names. Movies are read from
+    aclImdb's urls_neg.txt / urls_pos.txt (one IMDb address per review).
+    """
+    root = cache_dir(data_dir) / "aclImdb" / "train"
+    movies = []
+    for label in ("neg", "pos"):
+        urls = (root / f"urls_{label}.txt").read_text(encoding="utf-8").split()
+        movies += [urls[i] for i in sorted(map(_review_id, (root / label).glob("*.txt")))]
+    movies = np.array(movies)
+    chosen, count = set(), 0
+    for movie in np.random.default_rng(seed).permutation(np.unique(movies)):
+        if count >= n_validation:
+            break
+        chosen.add(movie)
+        count += int(np.sum(movies == movie))
+    held_out = np.isin(movies, list(chosen))
+    return np.flatnonzero(~held_out), np.flatnonzero(held_out)
 
 
 def imdb_standardize(text):

@@ -105,6 +105,20 @@ def test_unsup_split_has_50000_reviews_labelled_minus_one(cache):
     assert len(texts) == 50_000 and set(labels.tolist()) == {-1}
 
 
+def test_movie_split_keeps_every_movie_on_one_side(cache):
+    fit, validation = data.imdb_movie_split(5_000, seed=0, data_dir=cache)
+    assert len(validation) >= 5_000 and len(fit) + len(validation) == 25_000
+    assert len(np.intersect1d(fit, validation)) == 0
+    root = cache / "aclImdb" / "train"
+    movies = np.array([url for label in ("neg", "pos")
+                       for url in (root / f"urls_{label}.txt").read_text(encoding="utf-8").split()])
+    # urls_*.txt are in review-id order, load_imdb in review-id order too, label by label
+    assert not set(movies[fit]) & set(movies[validation])
+    again, _ = data.imdb_movie_split(5_000, seed=0, data_dir=cache)
+    other, _ = data.imdb_movie_split(5_000, seed=1, data_dir=cache)
+    assert np.array_equal(fit, again) and not np.array_equal(fit, other)
+
+
 def test_unknown_split_is_refused():
     with pytest.raises(ValueError, match="split must be one of"):
         data.load_imdb("validation")
