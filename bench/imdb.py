@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
 from helpers.classifier import IMDB_RECIPE, save_classifier, train_classifier  # noqa: E402
-from helpers.data import imdb_movie_split, load_imdb, make_imdb_vectorizer, stratified_subset, texts_to_ids  # noqa: E402
+from helpers.data import imdb_fit_and_eval, make_imdb_vectorizer, stratified_subset, texts_to_ids  # noqa: E402
 from helpers.training import predict_in_buckets  # noqa: E402
 
 KERAS_EXAMPLE = dict(vocab_size=20_000, seq_len=200, embed_dim=32, num_heads=2, ff_dim=32,
@@ -52,15 +52,7 @@ KERAS_EXAMPLE = dict(vocab_size=20_000, seq_len=200, embed_dim=32, num_heads=2, 
 
 def load(args):
     """(train texts, train labels, eval texts, eval labels, what the evaluation is on)."""
-    train_texts, train_labels = load_imdb("train")
-    if args.validation:
-        fit, held_out = imdb_movie_split()
-        eval_texts, eval_labels = [train_texts[i] for i in held_out], train_labels[held_out]
-        train_texts, train_labels = [train_texts[i] for i in fit], train_labels[fit]
-        what = "validation reviews (training movies held out)"
-    else:
-        eval_texts, eval_labels = load_imdb("test")
-        what = "test reviews"
+    train_texts, train_labels, eval_texts, eval_labels, what = imdb_fit_and_eval(args.validation)
     if args.train and args.train < len(train_texts):
         train_texts, train_labels = stratified_subset(train_texts, train_labels, args.train, seed=0)
     if args.test and args.test < len(eval_texts):

@@ -51,6 +51,7 @@ __all__ = [
     "write_whole",
     "load_imdb",
     "imdb_movie_split",
+    "imdb_fit_and_eval",
     "imdb_standardize",
     "make_imdb_vectorizer",
     "texts_to_ids",
@@ -476,6 +477,22 @@ def imdb_movie_split(n_validation=5_000, seed=0, data_dir=None):
         count += int(np.sum(movies == movie))
     held_out = np.isin(movies, list(chosen))
     return np.flatnonzero(~held_out), np.flatnonzero(held_out)
+
+
+def imdb_fit_and_eval(validation=False, data_dir=None):
+    """(fit texts, fit labels, eval texts, eval labels, what the evaluation is on) for a benchmark run.
+
+    validation False: the 25,000 training reviews and the 25,000 test ones.
+    True: the training reviews split by `imdb_movie_split` (the test set
+    stays unseen while choosing): about 20,000 to fit, 5,000 of other movies
+    to evaluate.
+    """
+    train_texts, train_labels = load_imdb("train", data_dir)
+    if not validation:
+        return (train_texts, train_labels, *load_imdb("test", data_dir), "test reviews")
+    fit, held_out = imdb_movie_split(data_dir=data_dir)
+    return ([train_texts[i] for i in fit], train_labels[fit], [train_texts[i] for i in held_out],
+            train_labels[held_out], "validation reviews (held-out movies)")
 
 
 def imdb_standardize(text):
