@@ -71,7 +71,7 @@ def main():
         return model
 
     runs = {"pretrained + fine-tuned": (from_language_model, tune, "13_finetuned.keras"),
-            "same GPT from scratch": (lambda: sentiment_gpt(GPT_RECIPE, dropout=tune.dropout), SCRATCH_RECIPE,
+            "same model from scratch": (lambda: sentiment_gpt(GPT_RECIPE, dropout=tune.dropout), SCRATCH_RECIPE,
                                       "13_scratch.keras")}
     if args.validation and args.only:
         runs = {name: run for name, run in runs.items() if args.only in name}
@@ -111,7 +111,7 @@ def main():
         for name in runs:
             hits = [p["accuracy"] for p in curve["points"] if p["model"] == name and p["n"] == n]
             spread = f" ± {100 * np.std(hits, ddof=1):.1f}" if len(hits) > 1 else ""
-            cells.append(f"{name} {100 * np.mean(hits):5.1f}{spread} % ({len(hits)} seeds)")
+            cells.append(f"{name} {100 * np.mean(hits):5.1f}{spread} % ({len(hits)} seed{'s' * (len(hits) > 1)})")
         print(f"  n = {n:6,}: " + "   ".join(cells))
     full = "   ".join(f"{name} {100 * accuracy(p_eval[name][sample], eval_labels[sample]):5.1f} %" for name in runs)
     print(f"  n = {len(x_fit):6,}: {full}  (section 5's models, seed 0)")
