@@ -30,7 +30,6 @@ on a shared CPU, wall seconds are pessimistic.
 import argparse
 import os
 import time
-from dataclasses import fields
 
 import helpers
 
@@ -42,7 +41,7 @@ from keras import layers, ops  # noqa: E402
 
 from helpers.classifier import IMDB_RECIPE, save_classifier, train_classifier  # noqa: E402
 from helpers.data import imdb_fit_and_eval, make_imdb_vectorizer, stratified_subset, texts_to_ids  # noqa: E402
-from helpers.training import predict_in_buckets  # noqa: E402
+from helpers.training import add_recipe_flags, predict_in_buckets, recipe_from_flags  # noqa: E402
 
 KERAS_EXAMPLE = dict(vocab_size=20_000, seq_len=200, embed_dim=32, num_heads=2, ff_dim=32,
                      epochs=2, batch_size=32)
@@ -155,21 +154,13 @@ def parse(argv=None):
     parser.add_argument("--test", type=int, help="a stratified subset of this many evaluation reviews")
     parser.add_argument("--save", help="save the series model (seed 0) and its vocabulary here (.keras)")
     parser.add_argument("--seeds", type=int, default=1, help="train the series recipe with seeds 0 .. SEEDS-1")
-    recipe = parser.add_argument_group("the series recipe (default: helpers.classifier.IMDB_RECIPE)")
-    for field in fields(IMDB_RECIPE):
-        key, value = field.name, getattr(IMDB_RECIPE, field.name)
-        flag = "--" + key.replace("_", "-")
-        if isinstance(value, bool):
-            recipe.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes"), default=value,
-                                metavar="BOOL")
-        else:
-            recipe.add_argument(flag, type=type(value), default=value)
+    add_recipe_flags(parser, IMDB_RECIPE, "the series recipe (default: helpers.classifier.IMDB_RECIPE)")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse(argv)
-    recipe = IMDB_RECIPE.replace(**{field.name: getattr(args, field.name) for field in fields(IMDB_RECIPE)})
+    recipe = recipe_from_flags(args, IMDB_RECIPE)
     print(f"CPU cores: {os.cpu_count()}, load average at start: "
           + ", ".join(f"{x:.1f}" for x in os.getloadavg()), flush=True)
     train_texts, train_labels, eval_texts, eval_labels, what = load(args)

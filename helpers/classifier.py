@@ -21,7 +21,7 @@ import inspect
 import json
 import time
 from collections import namedtuple
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ from keras import ops
 from helpers.data import write_whole
 from helpers.layers import PositionalEmbedding, TransformerEncoderBlock
 from helpers.masks import _positive_int
-from helpers.training import length_buckets, warmup_cosine
+from helpers.training import EpochLog, length_buckets, replace_fields, warmup_cosine
 
 __all__ = [
     "ClassifierRecipe",
@@ -59,7 +59,8 @@ class ClassifierRecipe:
     review), d_model, num_heads, d_ff, num_layers, dropout, token_dropout
     (words replaced by [UNK] while training), positions ("sinusoidal" or
     "learned"), pooling ("mean" or "max"), norm_first (pre-LN blocks),
-    attention_kind ("softmax" or "linear" heads). Training
+    attention_kind ("softmax" or "linear" heads), masked (padding hidden
+    from attention and pooling). Training
     (`train_classifier`): epochs over batches of batch_size reviews of
     similar length, AdamW with weight_decay, the learning rate warming up to
     learning_rate over warmup_fraction of all steps, then a cosine to 0.
@@ -80,6 +81,7 @@ class ClassifierRecipe:
     pooling: str = "mean"
     norm_first: bool = False
     attention_kind: str = "softmax"
+    masked: bool = True
     epochs: int = 2
     batch_size: int = 32
     learning_rate: float = 1e-3
@@ -89,15 +91,6 @@ class ClassifierRecipe:
     def replace(self, **changes):
         """This recipe with some fields changed; an unknown name is a ValueError listing the fields."""
         return replace_fields(self, changes)
-
-
-def replace_fields(recipe, changes):
-    """dataclasses.replace(recipe, **changes), with a ValueError that lists the fields for an unknown name."""
-    names = [f.name for f in fields(recipe)]
-    unknown = sorted(set(changes) - set(names))
-    if unknown:
-        raise ValueError(f"{unknown} are not fields of {type(recipe).__name__}; its fields are {names}")
-    return replace(recipe, **changes)
 
 
 # What notebook 07 trains in full mode, chosen with `python bench/imdb.py --validation`
@@ -186,7 +179,7 @@ class MaskedGlobalPooling(keras.layers.Layer):
 
 def transformer_classifier(vocab_size, seq_len, d_model=64, num_heads=4, d_ff=128, num_layers=1,
                            dropout=0.1, pooling="mean", norm_first=False, token_dropout=0.0,
-                           positions="learned", attention_kind="softmax"):
+                           positions="learned", attention_kind="softmax", masked=True):
     """An (uncompiled) binary classifier: token ids (batch, n) -> P(positive) (batch, 1).
 
     vocab_size: token ids run from 0 (padding) to vocab_size - 1; seq_len:
@@ -200,8 +193,10 @@ def transformer_classifier(vocab_size, seq_len, d_model=64, num_heads=4, d_ff=12
     the paper's, when False); token_dropout: the rate of `TokenDropout` on
     the input words while training (0: none); positions: "learned" or
     "sinusoidal", the kind of `PositionalEmbedding`; attention_kind: "softmax"
-    or "linear", the heads of every block (`TransformerEncoderBlock`). A
-    recipe's model is `classifier_from_recipe(recipe)`. The layers are named
+    or "linear", the heads of every block (`TransformerEncoderBlock`);
+    masked: padding (id 0) hidden from attention and pooling (False: every
+    position counts, padding included, as in a model that forgets its mask;
+    for the masking ablation of notebook 07). A recipe's model is `classifier_from_recipe(recipe)`. The layers are named
     "token_dropout", "embedding", "block_0", "block_1", ..., "pooling",
     "p_positive".
     """
@@ -216,7 +211,7 @@ def transformer_classifier(vocab_size, seq_len, d_model=64, num_heads=4, d_ff=12
     # Any length n <= seq_len: a batch of short reviews need not be padded to seq_len.
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     words = TokenDropout(token_dropout, name="token_dropout")(token_ids)
-    x = PositionalEmbedding(vocab_size, seq_len, d_model, kind=positions, mask_zero=True,
+    x = PositionalEmbedding(vocab_size, seq_len, d_model, kind=positions, mask_zero=bool(masked),
                             name="embedding")(words)
     x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
     for i in range(num_layers):
@@ -258,8 +253,9 @@ def train_classifier(recipe, token_ids, labels, seed=0, verbose=2):
     batches (`length_buckets`, shuffled with `seed`) and dropout. AdamW
     (recipe.weight_decay) with a linear warm-up over recipe.warmup_fraction
     of the steps to recipe.learning_rate, then a cosine to 0
-    (`warmup_cosine`), recipe.epochs epochs; verbose is Keras's (2: one
-    line per epoch). Returns TrainedClassifier(model, history, seconds):
+    (`warmup_cosine`), recipe.epochs epochs; verbose: show `EpochLog`
+    (a live line with the time left, then one line per epoch; 0: silent).
+    Returns TrainedClassifier(model, history, seconds):
     the trained model, Keras's History (loss and accuracy per epoch) and
     the wall-clock seconds of `fit`.
     """
@@ -271,7 +267,8 @@ def train_classifier(recipe, token_ids, labels, seed=0, verbose=2):
     model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=recipe.weight_decay),
                   loss="binary_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
-    history = model.fit(batches, epochs=recipe.epochs, verbose=verbose, shuffle=False)
+    history = model.fit(batches, epochs=recipe.epochs, verbose=0, shuffle=False,
+                        callbacks=[EpochLog()] if verbose else [])
     return TrainedClassifier(model, history, time.perf_counter() - start)
 
 
@@ -339,7 +336,7 @@ def recipe_differences(model, recipe):
         "positions": embedding.kind, "num_layers": len(blocks), "num_heads": first.num_heads,
         "d_ff": first.d_ff, "dropout": first.dropout, "norm_first": first.norm_first,
         "attention_kind": first.attention_kind, "pooling": model.get_layer("pooling").pooling,
-        "token_dropout": model.get_layer("token_dropout").rate,
+        "token_dropout": model.get_layer("token_dropout").rate, "masked": embedding.mask_zero,
     }
     return {name: (expected[name], value) for name, value in found.items() if expected[name] != value}
 

@@ -680,6 +680,24 @@ def split_by_english(pairs, fractions=(0.8, 0.1, 0.1), seed=0):
     return tuple(parts)
 
 
+def split_by_line(pairs, fractions=(0.8, 0.1, 0.1), seed=0):
+    """Split `pairs` line by line at random, as one should NOT (notebook 09, section 2).
+
+    The translations of one English sentence can land in different parts, so
+    the test part holds sentences seen in training. For measuring that leak
+    only; `split_by_english` is the honest split. Returns one list of pairs
+    per fraction, in random order.
+    """
+    fractions = np.asarray(fractions, dtype=float)
+    if fractions.ndim != 1 or len(fractions) == 0 or np.any(fractions < 0) or not np.isclose(fractions.sum(), 1):
+        raise ValueError(f"fractions must be non-negative numbers that sum to 1; got {fractions.tolist()}")
+    if len(pairs) == 0:
+        raise ValueError("pairs must hold at least one (english, spanish) pair; got none")
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    ends = [0, *np.floor(np.cumsum(fractions)[:-1] * len(pairs)).astype(int), len(pairs)]
+    return tuple([pairs[i] for i in order[start:end]] for start, end in zip(ends[:-1], ends[1:]))
+
+
 # ------------------------------------------------------------------ the command
 
 def main(argv=None):

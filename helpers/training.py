@@ -10,16 +10,51 @@ attention layers are still random; the cosine then anneals the rate to
 
     length_buckets(token_ids, labels, batch_size)   batches of similar length, cut to their longest row
     predict_in_buckets(model, token_ids)            model.predict the same way, in the rows' order
+    EpochLog()                                      live progress while fit runs, one line per epoch
+    replace_fields(recipe, changes)                 a recipe (frozen dataclass) with some fields changed
+    add_recipe_flags(parser, recipe), recipe_from_flags(args, recipe)   every field as a command-line flag
 
 Attention costs ~ n^2 per sequence: for a model that masks its padding,
 cutting each batch to its longest row gives the same loss for a fraction of
 the work when most sequences are much shorter than the longest.
 """
+import sys
+import time
+from dataclasses import fields, replace
+
 import numpy as np
 import keras
 from keras import ops
 
-__all__ = ["warmup_cosine", "learning_rates", "length_buckets", "predict_in_buckets"]
+__all__ = ["warmup_cosine", "learning_rates", "length_buckets", "predict_in_buckets", "EpochLog",
+           "replace_fields", "add_recipe_flags", "recipe_from_flags"]
+
+
+def replace_fields(recipe, changes):
+    """dataclasses.replace(recipe, **changes), with a ValueError that lists the fields for an unknown name."""
+    names = [f.name for f in fields(recipe)]
+    unknown = sorted(set(changes) - set(names))
+    if unknown:
+        raise ValueError(f"{unknown} are not fields of {type(recipe).__name__}; its fields are {names}")
+    return replace(recipe, **changes)
+
+
+def add_recipe_flags(parser, recipe, title):
+    """Add one flag per field of `recipe` to an argparse parser (--batch-size 64, --norm-first false, ...)."""
+    group = parser.add_argument_group(title)
+    for field in fields(recipe):
+        value = getattr(recipe, field.name)
+        flag = "--" + field.name.replace("_", "-")
+        if isinstance(value, bool):
+            group.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes"), default=value,
+                               metavar="BOOL")
+        else:
+            group.add_argument(flag, type=type(value), default=value)
+
+
+def recipe_from_flags(args, recipe):
+    """`recipe` with every field replaced by the parsed flag of `add_recipe_flags`."""
+    return recipe.replace(**{field.name: getattr(args, field.name) for field in fields(recipe)})
 
 
 def warmup_cosine(peak, total_steps, warmup_steps=0, alpha=0.0):
@@ -166,3 +201,77 @@ def predict_in_buckets(model, token_ids, batch_size=64, multiple=32):
     result = np.empty_like(outputs)
     result[np.concatenate(batches)] = outputs
     return result
+
+
+def _minutes(seconds):
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Live progress while `fit` runs, and one line per epoch that stays in the output.
+
+    While training, one line is rewritten in place (at most every `every`
+    seconds): epoch, step, the loss so far and the time left, estimated from
+    the mean time per step so far. At the end of each epoch it prints one
+    line with the epoch's seconds and every metric Keras logged (val_...
+    included). In Jupyter the live line is a display updated in place (an
+    executed notebook keeps only its last state, "done"); in a terminal, a
+    line rewritten with a carriage return, then cleared. The caller reports
+    the total time (fit's own set-up happens before any callback runs). Use
+    with `fit(..., verbose=0)`.
+    """
+
+    def __init__(self, every=1.0):
+        super().__init__()
+        self.every = float(every)
+        self._handle = None
+
+    def _show(self, text):
+        try:
+            from IPython import get_ipython
+            from IPython.display import Pretty, display
+        except ImportError:
+            get_ipython = lambda: None  # noqa: E731
+        if getattr(get_ipython(), "kernel", None) is not None:
+            if self._handle is None:
+                self._handle = display(Pretty(text), display_id=True)
+            else:
+                self._handle.update(Pretty(text))
+        elif getattr(sys.stdout, "isatty", lambda: False)():
+            sys.stdout.write("\r" + text.ljust(100))
+            sys.stdout.flush()
+
+    def on_train_begin(self, logs=None):
+        self._epochs, self._steps = self.params.get("epochs", 1), self.params.get("steps")
+        self._start = self._shown = time.perf_counter()
+        self._handle = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch, self._epoch_start = epoch, time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        if now - self._shown < self.every:
+            return
+        self._shown = now
+        step = f"step {batch + 1}" + (f"/{self._steps}" if self._steps else "")
+        text = f"epoch {self._epoch + 1}/{self._epochs} · {step} · loss {(logs or {}).get('loss', float('nan')):.3f}"
+        if self._steps:
+            done = self._epoch * self._steps + batch + 1
+            left = (now - self._start) / done * (self._epochs * self._steps - done)
+            text += f" · about {_minutes(left)} left"
+        self._show(text)
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self._epoch_start
+        metrics = "  ".join(f"{name} {value:.4f}" for name, value in (logs or {}).items()
+                            if name != "learning_rate")
+        if self._handle is None and getattr(sys.stdout, "isatty", lambda: False)():
+            sys.stdout.write("\r")
+        print(f"epoch {epoch + 1}/{self._epochs}  {seconds:4.0f} s  {metrics}".ljust(100).rstrip(), flush=True)
+
+    def on_train_end(self, logs=None):
+        if self._handle is not None:
+            self._show(f"done: {self._epochs} epoch(s), the log below")
+        elif getattr(sys.stdout, "isatty", lambda: False)():
+            sys.stdout.write("\r" + " " * 100 + "\r")

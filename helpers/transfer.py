@@ -30,7 +30,8 @@ import numpy as np
 import keras
 from keras import ops
 
-from helpers.classifier import MaskedGlobalPooling, TrainedClassifier, replace_fields
+from helpers.classifier import MaskedGlobalPooling, TrainedClassifier
+from helpers.training import replace_fields
 from helpers.generation import GPT_RECIPE, CausalBlock, GPTRecipe, _parts
 from helpers.layers import PositionalEmbedding
 from helpers.mode import pick

@@ -3,6 +3,8 @@
     make_vectorizers       English and Spanish TextVectorization, vocabularies from train only
     translation_dataset    tf.data for teacher forcing: (source, target[:-1]) -> target[1:]
     transformer_translator encoder stack + decoder stack (cross-attention) + Dense logits
+    TranslatorRecipe, SPA_ENG_RECIPE   the model and its training, one object
+    translator_from_recipe, train_translator, load_or_train_translator   built / trained from it
     masked_loss, masked_accuracy   cross-entropy and accuracy over real target tokens only
     greedy_decode, beam_search     token ids out, one token at a time, up to [end]
     translate              texts in, Spanish texts out
@@ -12,8 +14,12 @@
 The data are the spa-eng pairs of `helpers.data` (Tatoeba via www.manythings.org/anki,
 CC BY 2.0 France). Token id 0 is padding everywhere, 1 is [UNK].
 """
+import inspect
 import json
+import time
 import weakref
+from collections import namedtuple
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +29,7 @@ from keras import ops
 from helpers.data import spa_standardize, write_whole
 from helpers.layers import PositionalEmbedding, TransformerDecoderBlock, TransformerEncoderBlock
 from helpers.masks import _positive_int
+from helpers.training import EpochLog, replace_fields, warmup_cosine
 
 __all__ = [
     "START",
@@ -32,6 +39,12 @@ __all__ = [
     "translation_dataset",
     "TokenMask",
     "transformer_translator",
+    "TranslatorRecipe",
+    "SPA_ENG_RECIPE",
+    "translator_from_recipe",
+    "monitor_sample",
+    "train_translator",
+    "load_or_train_translator",
     "masked_loss",
     "masked_accuracy",
     "greedy_decode",
@@ -415,8 +428,10 @@ def corpus_bleu(hypotheses, references):
 
     hypotheses: n translations (str). references: n lists, each holding one or
     more reference translations of the same sentence (a sentence may have fewer
-    references than others). Returns sacrebleu's BLEUScore: `.score`, and
-    `str(score)` shows the n-gram precisions and the brevity penalty.
+    references than others). Returns sacrebleu's BLEUScore: `.score`,
+    `str(score)` shows the n-gram precisions and the brevity penalty, and
+    `.signature` sacrebleu's signature of the settings (tokenizer, case,
+    number of references, version), to quote with the score.
     """
     from sacrebleu.metrics import BLEU
 
@@ -428,7 +443,132 @@ def corpus_bleu(hypotheses, references):
         raise ValueError("every sentence needs at least one reference")
     most = max(len(refs) for refs in references)
     streams = [[refs[i] if i < len(refs) else None for refs in references] for i in range(most)]
-    return BLEU(tokenize=BLEU_TOKENIZE, lowercase=True).corpus_score(list(hypotheses), streams)
+    bleu = BLEU(tokenize=BLEU_TOKENIZE, lowercase=True)
+    score = bleu.corpus_score(list(hypotheses), streams)
+    score.signature = str(bleu.get_signature())
+    return score
+
+
+# ------------------------------------------------------------------ the recipe
+
+@dataclass(frozen=True)
+class TranslatorRecipe:
+    """Everything notebook 09's translator is made from: the model and its training.
+
+    Model (the arguments of `transformer_translator`, same names):
+    source_vocab and target_vocab (tokens kept per language, padding and
+    [UNK] included), max_length (tokens per sentence), d_model, num_heads,
+    d_ff, num_layers (per stack), dropout, norm_first. Training
+    (`train_translator`): epochs over batches of batch_size pairs of similar
+    length, Adam with a linear warm-up over warmup_steps to learning_rate,
+    then a cosine to 0; monitor_pairs random validation pairs scored after
+    each epoch. Vary it with `recipe.replace(name=value, ...)`.
+    """
+
+    source_vocab: int = 10_000
+    target_vocab: int = 8_000
+    max_length: int = 20
+    d_model: int = 128
+    num_heads: int = 4
+    d_ff: int = 512
+    num_layers: int = 2
+    dropout: float = 0.1
+    norm_first: bool = True
+    epochs: int = 2
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    warmup_steps: int = 400
+    monitor_pairs: int = 2_000
+
+    def replace(self, **changes):
+        """This recipe with some fields changed; an unknown name is a ValueError listing the fields."""
+        return replace_fields(self, changes)
+
+
+# What notebook 09 trains in full mode and `bench/translation.py` measures.
+SPA_ENG_RECIPE = TranslatorRecipe()
+
+
+def _model_arguments(recipe):
+    if not isinstance(recipe, TranslatorRecipe):
+        raise TypeError(f"recipe must be a TranslatorRecipe (e.g. SPA_ENG_RECIPE); got {type(recipe).__name__}")
+    return {name: getattr(recipe, name) for name in inspect.signature(transformer_translator).parameters}
+
+
+def translator_from_recipe(recipe=SPA_ENG_RECIPE):
+    """The (uncompiled) `transformer_translator` that `recipe` describes; every argument read from it."""
+    return transformer_translator(**_model_arguments(recipe))
+
+
+def monitor_sample(pairs, size, seed=0):
+    """`size` pairs drawn at random (all of them if fewer), kept in the order of `pairs`.
+
+    The spa-eng file is sorted by length, so its first pairs are its
+    shortest: a slice would watch only the easiest sentences.
+    """
+    _check_pairs("pairs", pairs)
+    chosen = np.sort(np.random.default_rng(seed).permutation(len(pairs))[: _positive_int("size", size)])
+    return [pairs[i] for i in chosen]
+
+
+TrainedTranslator = namedtuple("TrainedTranslator",
+                               "model source_vectorizer target_vectorizer history seconds cached")
+
+
+def train_translator(recipe, train_pairs, val_pairs, seed=0, progress=True):
+    """Learn both vocabularies from train_pairs, build `recipe`'s translator and train it.
+
+    `keras.utils.set_random_seed(seed)` fixes the initial weights, the batch
+    order and dropout. After each epoch, loss and masked accuracy are
+    measured on `monitor_sample(val_pairs, recipe.monitor_pairs, seed)`.
+    progress: show `EpochLog` (live line, one line per epoch). Returns
+    TrainedTranslator(model, source_vectorizer, target_vectorizer, history,
+    seconds, cached=False): history is Keras's dict of per-epoch lists
+    (loss, masked_accuracy, val_loss, val_masked_accuracy), seconds the
+    wall-clock time of `fit`.
+    """
+    keras.utils.set_random_seed(seed)
+    source_vectorizer, target_vectorizer = make_vectorizers(
+        train_pairs, recipe.source_vocab, recipe.target_vocab, recipe.max_length)
+    batches = translation_dataset(train_pairs, source_vectorizer, target_vectorizer, recipe.batch_size,
+                                  shuffle=True, seed=seed)
+    monitor = translation_dataset(monitor_sample(val_pairs, recipe.monitor_pairs, seed),
+                                  source_vectorizer, target_vectorizer, 256)
+    steps = recipe.epochs * int(batches.cardinality())
+    model = translator_from_recipe(recipe)
+    schedule = warmup_cosine(recipe.learning_rate, steps, min(recipe.warmup_steps, steps // 4))
+    model.compile(keras.optimizers.Adam(schedule), loss=masked_loss, metrics=[masked_accuracy])
+    start = time.perf_counter()
+    history = model.fit(batches, validation_data=monitor, epochs=recipe.epochs, verbose=0, shuffle=False,
+                        callbacks=[EpochLog()] if progress else [])  # tf.data shuffles the batches
+    return TrainedTranslator(model, source_vectorizer, target_vectorizer, history.history,
+                             time.perf_counter() - start, False)
+
+
+def load_or_train_translator(checkpoint, recipe, train_pairs, val_pairs, seed=0, progress=True):
+    """The translator cached at `checkpoint` if it was trained from `recipe`; else train it and save it there.
+
+    A checkpoint of another recipe (or saved without one) is refused, naming
+    the fields that differ. Returns a TrainedTranslator; when loaded, its
+    history and seconds are those of the run that trained it, cached=True.
+    """
+    checkpoint = Path(checkpoint)
+    if checkpoint.exists():
+        model, source_vectorizer, target_vectorizer = load_translator(checkpoint)
+        meta = json.loads(_vocab_path(checkpoint).read_text(encoding="utf-8"))
+        saved = meta.get("recipe")
+        if saved != asdict(recipe):
+            differ = ("it was saved without its recipe" if saved is None else ", ".join(
+                f"{name} {value!r} in the recipe, {saved.get(name)!r} in the file"
+                for name, value in asdict(recipe).items() if saved.get(name) != value))
+            raise ValueError(f"the translator cached at {checkpoint.name} is not this recipe's ({differ}); "
+                             f"delete {checkpoint.name} and {_vocab_path(checkpoint).name} to train it again")
+        return TrainedTranslator(model, source_vectorizer, target_vectorizer, meta["history"], meta["seconds"],
+                                 True)
+    trained = train_translator(recipe, train_pairs, val_pairs, seed, progress)
+    save_translator(checkpoint, trained.model, trained.source_vectorizer, trained.target_vectorizer,
+                    recipe=recipe, history=trained.history, seconds=trained.seconds)
+    return trained
 
 
 # ------------------------------------------------------------------ saving
@@ -437,8 +577,13 @@ def _vocab_path(path):
     return Path(path).with_suffix(".vocab.json")
 
 
-def save_translator(path, model, source_vectorizer, target_vectorizer):
-    """Save the model to `path` (.keras) and both vocabularies beside it (.vocab.json)."""
+def save_translator(path, model, source_vectorizer, target_vectorizer, recipe=None, history=None,
+                    seconds=None):
+    """Save the model to `path` (.keras) and both vocabularies beside it (.vocab.json).
+
+    recipe, history (Keras's per-epoch dict), seconds: how it was trained, kept
+    in the .vocab.json for `load_or_train_translator`.
+    """
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"path must end in .keras; got {str(path)!r}")
@@ -447,6 +592,9 @@ def save_translator(path, model, source_vectorizer, target_vectorizer):
         "source_vocabulary": source_vectorizer.get_vocabulary(),
         "target_vocabulary": target_vectorizer.get_vocabulary(),
         "max_length": source_vectorizer.get_config()["output_sequence_length"],
+        "recipe": None if recipe is None else asdict(recipe),
+        "history": None if history is None else {k: [float(v) for v in vs] for k, vs in history.items()},
+        "seconds": seconds,
     }, ensure_ascii=False)
     write_whole(_vocab_path(path), lambda tmp: tmp.write_text(meta, encoding="utf-8"))
     write_whole(path, model.save)  # last: a reader that sees the model finds its vocabularies

@@ -235,3 +235,17 @@ def test_a_cached_model_of_another_recipe_is_refused(tmp_path):
 def test_load_or_train_needs_training_reviews(tmp_path):
     with pytest.raises(ValueError, match="texts must hold at least one training review"):
         load_or_train_classifier(tmp_path / "c.keras", TINY, [], [])
+
+
+def test_an_unmasked_classifier_with_the_same_weights_changes_its_answer_with_padding():
+    masked = classifier_from_recipe(TINY)
+    unmasked = classifier_from_recipe(TINY.replace(masked=False))
+    unmasked.set_weights(masked.get_weights())                     # the same weights, no mask
+    assert not unmasked.get_layer("embedding").mask_zero and masked.get_layer("embedding").mask_zero
+    ids = np.random.default_rng(0).integers(2, TINY.vocab_size, size=(3, 6)).astype("int32")
+    padded = np.concatenate([ids, np.zeros((3, 10), "int32")], axis=1)
+    run = lambda model, x: keras.ops.convert_to_numpy(model(x))
+    np.testing.assert_allclose(run(unmasked, ids), run(masked, ids), atol=1e-6)   # no padding: the same
+    np.testing.assert_allclose(run(masked, padded), run(masked, ids), atol=1e-6)
+    assert np.abs(run(unmasked, padded) - run(unmasked, ids)).max() > 1e-3
+    assert recipe_differences(unmasked, TINY) == {"masked": (True, False)}
