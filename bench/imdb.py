@@ -173,13 +173,14 @@ def main(argv=None):
     if args.only in (None, "series"):
         print("\n== series classifier:", recipe, flush=True)
         name = (f"series (len {recipe.seq_len}, d {recipe.d_model}, {recipe.num_heads} heads, "
-                f"{recipe.num_layers} blocks, {recipe.attention_kind}, masked)")
+                f"{recipe.num_layers} blocks, {recipe.attention_kind}, {'masked' if recipe.masked else 'unmasked'})")
         accuracies = []
         for seed in range(args.seeds):
             model, vectorizer, clock, accuracy = run_series(recipe, train_texts, train_labels,
                                                             eval_texts, eval_labels, seed=seed)
             rows.append((f"{name}, seed {seed}", clock, accuracy))
             accuracies.append(accuracy)
+            print(f"seed {seed}: {100 * accuracy:.2f} % in {clock.wall:.0f} s of training", flush=True)
             if args.save and seed == 0:
                 print("saved", *save_classifier(model, vectorizer, args.save))
     print(f"\nIMDB sentiment: trained on {len(train_texts):,} reviews, "
