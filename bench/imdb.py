@@ -153,7 +153,8 @@ def parse(argv=None):
     parser.add_argument("--train", type=int, help="a stratified subset of this many training reviews")
     parser.add_argument("--test", type=int, help="a stratified subset of this many evaluation reviews")
     parser.add_argument("--save", help="save the series model (seed 0) and its vocabulary here (.keras)")
-    parser.add_argument("--seeds", type=int, default=1, help="train the series recipe with seeds 0 .. SEEDS-1")
+    parser.add_argument("--seeds", type=int, default=1, help="train the series recipe with SEEDS seeds")
+    parser.add_argument("--first-seed", type=int, default=0, help="the first of them (default 0)")
     add_recipe_flags(parser, IMDB_RECIPE, "the series recipe (default: helpers.classifier.IMDB_RECIPE)")
     return parser.parse_args(argv)
 
@@ -175,13 +176,13 @@ def main(argv=None):
         name = (f"series (len {recipe.seq_len}, d {recipe.d_model}, {recipe.num_heads} heads, "
                 f"{recipe.num_layers} blocks, {recipe.attention_kind}, {'masked' if recipe.masked else 'unmasked'})")
         accuracies = []
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             model, vectorizer, clock, accuracy = run_series(recipe, train_texts, train_labels,
                                                             eval_texts, eval_labels, seed=seed)
             rows.append((f"{name}, seed {seed}", clock, accuracy))
             accuracies.append(accuracy)
             print(f"seed {seed}: {100 * accuracy:.2f} % in {clock.wall:.0f} s of training", flush=True)
-            if args.save and seed == 0:
+            if args.save and seed == args.first_seed:
                 print("saved", *save_classifier(model, vectorizer, args.save))
     print(f"\nIMDB sentiment: trained on {len(train_texts):,} reviews, "
           f"accuracy on {len(eval_texts):,} {what}")
