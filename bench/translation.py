@@ -42,7 +42,7 @@ def parse(argv=None):
 
 
 def score(trained, sources, references, decode, recipe):
-    """(hypotheses, BLEUScore, seconds) of decoding `sources` with `decode`."""
+    """(hypotheses, BLEUScore, seconds, tokens written) of decoding `sources` with `decode`."""
     vocab = trained.target_vectorizer.get_vocabulary()
     source_ids = np.asarray(trained.source_vectorizer(sources))
     start = time.perf_counter()
