@@ -17,7 +17,6 @@ the padding positions hold, never changes the prediction.
 `attention_maps` reads back every head's weights of a trained model;
 `save_classifier` / `load_classifier` keep a model with its vocabulary.
 """
-import inspect
 import json
 import time
 from collections import namedtuple
@@ -31,7 +30,8 @@ from keras import ops
 from helpers.data import write_whole
 from helpers.layers import PositionalEmbedding, TransformerEncoderBlock
 from helpers.masks import _positive_int
-from helpers.training import EpochLog, length_buckets, replace_fields, warmup_cosine
+from helpers.training import (EpochLog, length_buckets, recipe_arguments, refuse_other_recipe, replace_fields,
+                              warmup_cosine)
 
 __all__ = [
     "ClassifierRecipe",
@@ -225,21 +225,13 @@ def transformer_classifier(vocab_size, seq_len, d_model=64, num_heads=4, d_ff=12
     return keras.Model(token_ids, p_positive, name="transformer_classifier")
 
 
-def _model_arguments(recipe):
-    """The recipe's fields that `transformer_classifier` takes, by name: all of its arguments."""
-    if not isinstance(recipe, ClassifierRecipe):
-        raise TypeError(f"recipe must be a ClassifierRecipe (e.g. IMDB_RECIPE); got {type(recipe).__name__}")
-    names = inspect.signature(transformer_classifier).parameters
-    return {name: getattr(recipe, name) for name in names}
-
-
 def classifier_from_recipe(recipe=IMDB_RECIPE):
     """The (uncompiled) `transformer_classifier` that `recipe` describes: token ids (batch, n) -> (batch, 1).
 
     Every argument of `transformer_classifier` is read from the recipe, so a
     field cannot be left out. For another size, pass `recipe.replace(...)`.
     """
-    return transformer_classifier(**_model_arguments(recipe))
+    return transformer_classifier(**recipe_arguments(recipe, ClassifierRecipe, transformer_classifier))
 
 
 TrainedClassifier = namedtuple("TrainedClassifier", "model history seconds")
@@ -328,7 +320,7 @@ def recipe_differences(model, recipe):
     model: a `transformer_classifier` (built, trained or loaded); recipe: a
     `ClassifierRecipe`. Empty when the model is the recipe's.
     """
-    expected = _model_arguments(recipe)
+    expected = recipe_arguments(recipe, ClassifierRecipe, transformer_classifier)
     embedding, blocks = _parts(model)
     first = blocks[0]
     found = {
@@ -358,10 +350,7 @@ def load_or_train_classifier(checkpoint, recipe, texts, labels, seed=0, verbose=
         model, vectorizer = load_classifier(checkpoint)
         differences = recipe_differences(model, recipe)
         if differences:
-            listed = ", ".join(f"{name} {want!r} in the recipe, {got!r} in the file"
-                               for name, (want, got) in differences.items())
-            raise ValueError(f"the classifier cached at {checkpoint.name} is not this recipe's ({listed}); "
-                             f"delete {checkpoint.name} and its .vocab.json to train it again")
+            refuse_other_recipe(checkpoint, differences, _vocabulary_path(checkpoint).name)
         return model, vectorizer, None
     if len(texts) == 0:
         raise ValueError("texts must hold at least one training review; got an empty list")

@@ -652,6 +652,18 @@ def spa_standardize(text):
     return tf.strings.strip(text)
 
 
+def _spans(pairs, fractions, count):
+    """[(start, end)] cutting `count` items into shares `fractions` (checked), for a split of `pairs`."""
+    fractions = np.asarray(fractions, dtype=float)
+    if fractions.ndim != 1 or len(fractions) == 0 or np.any(fractions < 0) or not np.isclose(fractions.sum(), 1):
+        raise ValueError(f"fractions must be non-negative numbers that sum to 1; got {fractions.tolist()}")
+    if len(pairs) == 0:
+        raise ValueError("pairs must hold at least one (english, spanish) pair; got none")
+    ends = np.round(np.cumsum(fractions) * count).astype(int)
+    ends[-1] = count
+    return list(zip([0, *ends[:-1]], ends))
+
+
 def split_by_english(pairs, fractions=(0.8, 0.1, 0.1), seed=0):
     """Split `pairs` so that all pairs of one English sentence land in one part.
 
@@ -659,22 +671,13 @@ def split_by_english(pairs, fractions=(0.8, 0.1, 0.1), seed=0):
     sentences per part, summing to 1. Returns one list of pairs per fraction,
     each in the order of `pairs`.
     """
-    fractions = np.asarray(fractions, dtype=float)
-    if (fractions.ndim != 1 or len(fractions) == 0 or np.any(fractions < 0)
-            or not np.isclose(fractions.sum(), 1)):
-        raise ValueError(
-            f"fractions must be non-negative numbers that sum to 1; got {fractions.tolist()}"
-        )
-    if len(pairs) == 0:
-        raise ValueError("pairs must hold at least one (english, spanish) pair; got none")
     english = list(dict.fromkeys(pair[0] for pair in pairs))
+    spans = _spans(pairs, fractions, len(english))
     order = np.random.default_rng(seed).permutation(len(english))
-    ends = np.round(np.cumsum(fractions) * len(english)).astype(int)
-    ends[-1] = len(english)
     part_of = {}
-    for part, (start, end) in enumerate(zip([0, *ends[:-1]], ends)):
+    for part, (start, end) in enumerate(spans):
         part_of.update((english[i], part) for i in order[start:end])
-    parts = [[] for _ in fractions]
+    parts = [[] for _ in spans]
     for pair in pairs:
         parts[part_of[pair[0]]].append(pair)
     return tuple(parts)
@@ -688,14 +691,9 @@ def split_by_line(pairs, fractions=(0.8, 0.1, 0.1), seed=0):
     only; `split_by_english` is the honest split. Returns one list of pairs
     per fraction, in random order.
     """
-    fractions = np.asarray(fractions, dtype=float)
-    if fractions.ndim != 1 or len(fractions) == 0 or np.any(fractions < 0) or not np.isclose(fractions.sum(), 1):
-        raise ValueError(f"fractions must be non-negative numbers that sum to 1; got {fractions.tolist()}")
-    if len(pairs) == 0:
-        raise ValueError("pairs must hold at least one (english, spanish) pair; got none")
+    spans = _spans(pairs, fractions, len(pairs))
     order = np.random.default_rng(seed).permutation(len(pairs))
-    ends = [0, *np.floor(np.cumsum(fractions)[:-1] * len(pairs)).astype(int), len(pairs)]
-    return tuple([pairs[i] for i in order[start:end]] for start, end in zip(ends[:-1], ends[1:]))
+    return tuple([pairs[i] for i in order[start:end]] for start, end in spans)
 
 
 # ------------------------------------------------------------------ the command

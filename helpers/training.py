@@ -12,12 +12,15 @@ attention layers are still random; the cosine then anneals the rate to
     predict_in_buckets(model, token_ids)            model.predict the same way, in the rows' order
     EpochLog()                                      live progress while fit runs, one line per epoch
     replace_fields(recipe, changes)                 a recipe (frozen dataclass) with some fields changed
+    recipe_arguments(recipe, kind, builder)         the recipe's fields that builder takes: all its arguments
+    refuse_other_recipe(checkpoint, differences)    the error for a cached model of another recipe
     add_recipe_flags(parser, recipe), recipe_from_flags(args, recipe)   every field as a command-line flag
 
 Attention costs ~ n^2 per sequence: for a model that masks its padding,
 cutting each batch to its longest row gives the same loss for a fraction of
 the work when most sequences are much shorter than the longest.
 """
+import inspect
 import sys
 import time
 from dataclasses import fields, replace
@@ -27,7 +30,7 @@ import keras
 from keras import ops
 
 __all__ = ["warmup_cosine", "learning_rates", "length_buckets", "predict_in_buckets", "EpochLog",
-           "replace_fields", "add_recipe_flags", "recipe_from_flags"]
+           "replace_fields", "recipe_arguments", "refuse_other_recipe", "add_recipe_flags", "recipe_from_flags"]
 
 
 def replace_fields(recipe, changes):
@@ -37,6 +40,29 @@ def replace_fields(recipe, changes):
     if unknown:
         raise ValueError(f"{unknown} are not fields of {type(recipe).__name__}; its fields are {names}")
     return replace(recipe, **changes)
+
+
+def recipe_arguments(recipe, kind, builder):
+    """{name: recipe.name} for every argument of `builder`, so that none can be left out.
+
+    kind: the recipe class `recipe` must be an instance of (a TypeError names
+    it otherwise); builder: the function that builds the model.
+    """
+    if not isinstance(recipe, kind):
+        raise TypeError(f"recipe must be a {kind.__name__}; got {type(recipe).__name__}")
+    return {name: getattr(recipe, name) for name in inspect.signature(builder).parameters}
+
+
+def refuse_other_recipe(checkpoint, differences, companion):
+    """Raise the ValueError for a model cached at `checkpoint` (a Path) that is not this recipe's.
+
+    differences: {field: (in the recipe, in the file)}, or None when the file
+    holds no recipe; companion: the name of the file saved beside it.
+    """
+    listed = ("it was saved without its recipe" if differences is None else ", ".join(
+        f"{name} {want!r} in the recipe, {got!r} in the file" for name, (want, got) in differences.items()))
+    raise ValueError(f"the model cached at {checkpoint.name} is not this recipe's ({listed}); "
+                     f"delete {checkpoint.name} and {companion} to train it again")
 
 
 def add_recipe_flags(parser, recipe, title):
@@ -226,25 +252,33 @@ class EpochLog(keras.callbacks.Callback):
         self.every = float(every)
         self._handle = None
 
-    def _show(self, text):
+    @staticmethod
+    def _where():
+        """"notebook" (a Jupyter kernel), "terminal" (a tty) or None (a log file: no live line)."""
         try:
             from IPython import get_ipython
-            from IPython.display import Pretty, display
         except ImportError:
             get_ipython = lambda: None  # noqa: E731
         if getattr(get_ipython(), "kernel", None) is not None:
+            return "notebook"
+        return "terminal" if getattr(sys.stdout, "isatty", lambda: False)() else None
+
+    def _show(self, text):
+        if self._where_shown == "notebook":
+            from IPython.display import Pretty, display
+
             if self._handle is None:
                 self._handle = display(Pretty(text), display_id=True)
             else:
                 self._handle.update(Pretty(text))
-        elif getattr(sys.stdout, "isatty", lambda: False)():
+        elif self._where_shown == "terminal":
             sys.stdout.write("\r" + text.ljust(100))
             sys.stdout.flush()
 
     def on_train_begin(self, logs=None):
         self._epochs, self._steps = self.params.get("epochs", 1), self.params.get("steps")
         self._start = self._shown = time.perf_counter()
-        self._handle = None
+        self._handle, self._where_shown = None, self._where()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch, self._epoch_start = epoch, time.perf_counter()
@@ -266,12 +300,12 @@ class EpochLog(keras.callbacks.Callback):
         seconds = time.perf_counter() - self._epoch_start
         metrics = "  ".join(f"{name} {value:.4f}" for name, value in (logs or {}).items()
                             if name != "learning_rate")
-        if self._handle is None and getattr(sys.stdout, "isatty", lambda: False)():
+        if self._where_shown == "terminal":
             sys.stdout.write("\r")
         print(f"epoch {epoch + 1}/{self._epochs}  {seconds:4.0f} s  {metrics}".ljust(100).rstrip(), flush=True)
 
     def on_train_end(self, logs=None):
         if self._handle is not None:
             self._show(f"done: {self._epochs} epoch(s), the log below")
-        elif getattr(sys.stdout, "isatty", lambda: False)():
+        elif self._where_shown == "terminal":
             sys.stdout.write("\r" + " " * 100 + "\r")

@@ -14,7 +14,6 @@
 The data are the spa-eng pairs of `helpers.data` (Tatoeba via www.manythings.org/anki,
 CC BY 2.0 France). Token id 0 is padding everywhere, 1 is [UNK].
 """
-import inspect
 import json
 import time
 import weakref
@@ -29,7 +28,7 @@ from keras import ops
 from helpers.data import spa_standardize, write_whole
 from helpers.layers import PositionalEmbedding, TransformerDecoderBlock, TransformerEncoderBlock
 from helpers.masks import _positive_int
-from helpers.training import EpochLog, replace_fields, warmup_cosine
+from helpers.training import EpochLog, recipe_arguments, refuse_other_recipe, replace_fields, warmup_cosine
 
 __all__ = [
     "START",
@@ -489,15 +488,9 @@ class TranslatorRecipe:
 SPA_ENG_RECIPE = TranslatorRecipe()
 
 
-def _model_arguments(recipe):
-    if not isinstance(recipe, TranslatorRecipe):
-        raise TypeError(f"recipe must be a TranslatorRecipe (e.g. SPA_ENG_RECIPE); got {type(recipe).__name__}")
-    return {name: getattr(recipe, name) for name in inspect.signature(transformer_translator).parameters}
-
-
 def translator_from_recipe(recipe=SPA_ENG_RECIPE):
     """The (uncompiled) `transformer_translator` that `recipe` describes; every argument read from it."""
-    return transformer_translator(**_model_arguments(recipe))
+    return transformer_translator(**recipe_arguments(recipe, TranslatorRecipe, transformer_translator))
 
 
 def monitor_sample(pairs, size, seed=0):
@@ -558,11 +551,9 @@ def load_or_train_translator(checkpoint, recipe, train_pairs, val_pairs, seed=0,
         meta = json.loads(_vocab_path(checkpoint).read_text(encoding="utf-8"))
         saved = meta.get("recipe")
         if saved != asdict(recipe):
-            differ = ("it was saved without its recipe" if saved is None else ", ".join(
-                f"{name} {value!r} in the recipe, {saved.get(name)!r} in the file"
-                for name, value in asdict(recipe).items() if saved.get(name) != value))
-            raise ValueError(f"the translator cached at {checkpoint.name} is not this recipe's ({differ}); "
-                             f"delete {checkpoint.name} and {_vocab_path(checkpoint).name} to train it again")
+            refuse_other_recipe(checkpoint, None if saved is None else {
+                name: (value, saved.get(name)) for name, value in asdict(recipe).items() if saved.get(name) != value},
+                _vocab_path(checkpoint).name)
         return TrainedTranslator(model, source_vectorizer, target_vectorizer, meta["history"], meta["seconds"],
                                  True)
     trained = train_translator(recipe, train_pairs, val_pairs, seed, progress)

@@ -122,6 +122,18 @@ def test_the_progress_callback_leaves_one_line_per_epoch(splits, capsys):
     assert all(" s  loss " in line for line in lines)
 
 
+def test_in_a_terminal_the_progress_line_is_rewritten_in_place_with_the_time_left(monkeypatch, capsys):
+    monkeypatch.setattr(EpochLog, "_where", staticmethod(lambda: "terminal"))
+    x, y = np.random.default_rng(0).normal(size=(64, 3)), np.zeros((64, 1))
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[EpochLog(every=0)])
+    out = capsys.readouterr().out
+    live = [part for part in out.split("\r") if part.startswith("epoch 2/2 · step 3/4")]
+    assert live and "left" in live[0]
+    assert out.endswith("\r" + " " * 100 + "\r")
+
+
 def test_the_split_by_line_uses_every_pair_once_and_leaks_english_sentences():
     pairs = load_spa_eng()
     train, val, test = split_by_line(pairs)
