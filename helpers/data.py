@@ -311,10 +311,11 @@ def write_whole(path, write):
 
     Readers that wait for `path` to exist (a model cache shared by two
     kernels at once) never see a half-written file. The temporary name keeps
-    the suffix (Keras insists on ".keras"). Returns `path`.
+    every suffix (Keras insists on ".keras" and ".weights.h5"). Returns `path`.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")
+    suffix = "".join(path.suffixes)
+    tmp = path.with_name(f".{path.name[: len(path.name) - len(suffix)]}.{os.getpid()}.partial{suffix}")
     try:
         write(tmp)
         os.replace(tmp, path)

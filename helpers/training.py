@@ -14,23 +14,29 @@ attention layers are still random; the cosine then anneals the rate to
     replace_fields(recipe, changes)                 a recipe (frozen dataclass) with some fields changed
     recipe_arguments(recipe, kind, builder)         the recipe's fields that builder takes: all its arguments
     refuse_other_recipe(checkpoint, differences)    the error for a cached model of another recipe
+    load_or_fit(path, setting, build, fit)          a model's weights cached with what its fit recorded
     add_recipe_flags(parser, recipe), recipe_from_flags(args, recipe)   every field as a command-line flag
 
 Attention costs ~ n^2 per sequence: for a model that masks its padding,
 cutting each batch to its longest row gives the same loss for a fraction of
 the work when most sequences are much shorter than the longest.
 """
+import hashlib
 import inspect
+import json
 import sys
 import time
 from dataclasses import fields, replace
+from pathlib import Path
 
 import numpy as np
 import keras
 from keras import ops
 
-__all__ = ["warmup_cosine", "learning_rates", "length_buckets", "predict_in_buckets", "EpochLog",
-           "replace_fields", "recipe_arguments", "refuse_other_recipe", "add_recipe_flags", "recipe_from_flags"]
+from helpers.data import write_whole
+
+__all__ = ["warmup_cosine", "learning_rates", "length_buckets", "predict_in_buckets", "EpochLog", "replace_fields",
+           "recipe_arguments", "refuse_other_recipe", "load_or_fit", "add_recipe_flags", "recipe_from_flags"]
 
 
 def replace_fields(recipe, changes):
@@ -63,6 +69,42 @@ def refuse_other_recipe(checkpoint, differences, companion):
         f"{name} {want!r} in the recipe, {got!r} in the file" for name, (want, got) in differences.items()))
     raise ValueError(f"the model cached at {checkpoint.name} is not this recipe's ({listed}); "
                      f"delete {checkpoint.name} and {companion} to train it again")
+
+
+def load_or_fit(path, setting, build, fit):
+    """(model, record, cached): `build()`'s model with the weights cached at `path` if they were fitted with `setting`.
+
+    Otherwise `fit(model)` trains it and returns `record`, and both are saved.
+    path: a file ending in .weights.h5; <name>.json beside it keeps
+    {"setting": sha256 of json.dumps(setting), "record": record}.
+    setting: everything that decides the fit (sizes, seed, learning rate, a
+    digest of the data, ...) as JSON can hold it; a cache made with another
+    setting is fitted again and overwritten. build(): the uncompiled model,
+    the same architecture at every call (set the seed inside it); record: a
+    dict JSON can hold (results, per-epoch history). cached: True when the
+    weights were loaded, False when they were fitted now.
+    """
+    path = Path(path)
+    if not path.name.endswith(".weights.h5"):
+        raise ValueError(f"path must end in .weights.h5; got {path.name!r}")
+    try:
+        digest = hashlib.sha256(json.dumps(setting).encode()).hexdigest()
+    except TypeError as error:
+        raise TypeError(f"setting must hold only what JSON can write (numbers, strings, lists, dicts): "
+                        f"{error}") from None
+    saved_at = path.with_name(path.name[: -len(".weights.h5")] + ".json")
+    model = build()
+    if path.exists() and saved_at.exists():
+        saved = json.loads(saved_at.read_text(encoding="utf-8"))
+        if saved.get("setting") == digest and "record" in saved:
+            model.load_weights(path)
+            return model, saved["record"], True
+    record = fit(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_whole(path, model.save_weights)      # another process never reads half a file
+    write_whole(saved_at, lambda tmp: tmp.write_text(json.dumps({"setting": digest, "record": record}),
+                                                     encoding="utf-8"))
+    return model, record, False
 
 
 def add_recipe_flags(parser, recipe, title):

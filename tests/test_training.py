@@ -1,12 +1,12 @@
 """helpers.training against hand formulas and plain loops: the learning-rate
-schedule, batches of similar length, and predictions made bucket by bucket."""
+schedule, batches of similar length, predictions made bucket by bucket, and the weights cache."""
 import math
 
 import numpy as np
 import pytest
 import keras
 
-from helpers.training import learning_rates, length_buckets, predict_in_buckets, warmup_cosine
+from helpers.training import learning_rates, length_buckets, load_or_fit, predict_in_buckets, warmup_cosine
 
 RNG = np.random.default_rng(0)
 
@@ -114,3 +114,36 @@ def test_bad_input_raises_one_clear_error(call, error, message):
     with pytest.raises(error, match=message) as caught:
         call()
     assert type(caught.value) is error
+
+
+def _tiny_model():
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+
+
+def test_load_or_fit_fits_once_then_loads_the_same_weights_and_record(tmp_path):
+    calls = []
+
+    def fit(model):
+        calls.append(1)
+        model.compile("sgd", "mse")
+        model.fit(np.ones((8, 3)), np.ones((8, 2)), epochs=1, verbose=0)
+        return {"loss": [0.5]}
+
+    path = tmp_path / "m.weights.h5"
+    fitted, record, cached = load_or_fit(path, {"epochs": 1}, _tiny_model, fit)
+    assert (record, cached, len(calls)) == ({"loss": [0.5]}, False, 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.weights.h5"]   # no partial file left
+    assert not np.allclose(fitted.get_weights()[0], _tiny_model().get_weights()[0])   # fitting changed them
+    loaded, record, cached = load_or_fit(path, {"epochs": 1}, _tiny_model, fit)
+    assert (record, cached, len(calls)) == ({"loss": [0.5]}, True, 1)
+    assert all(np.array_equal(a, b) for a, b in zip(loaded.get_weights(), fitted.get_weights()))
+    _, _, cached = load_or_fit(path, {"epochs": 2}, _tiny_model, fit)   # another setting: fitted again
+    assert (cached, len(calls)) == (False, 2)
+
+
+def test_load_or_fit_refuses_a_bad_path_or_a_setting_json_cannot_hold(tmp_path):
+    with pytest.raises(ValueError, match=r"path must end in .weights.h5; got 'm.keras'"):
+        load_or_fit(tmp_path / "m.keras", {}, _tiny_model, lambda model: {})
+    with pytest.raises(TypeError, match="setting must hold only what JSON can write"):
+        load_or_fit(tmp_path / "m.weights.h5", {"data": np.ones(3)}, _tiny_model, lambda model: {})
